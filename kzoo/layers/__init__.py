@@ -2,5 +2,7 @@
 
 from kzoo.layers import scores
 from kzoo.layers.attention import Attention
+from kzoo.layers.hard_attention import HardAttention
+from kzoo.layers.local_attention import LocalAttention
 
-__all__ = ["scores", "Attention"]
+__all__ = ["scores", "Attention", "HardAttention", "LocalAttention"]

@@ -166,7 +166,13 @@ class Attention(keras.layers.Layer):
         scores = self._calculate_scores(query, key)  # (B, Tq, Tv)
         key_mask = self._key_mask(scores, value_mask, use_causal_mask)
         weights = self._compute_weights(
-            scores, key_mask, query=query, value_mask=value_mask, training=training, **kwargs
+            scores,
+            key_mask,
+            query=query,
+            query_mask=query_mask,
+            value_mask=value_mask,
+            training=training,
+            **kwargs,
         )
         weights = ops.cast(weights, value.dtype)
         output = self._weighted_sum(weights, value, training)
@@ -187,7 +193,11 @@ class Attention(keras.layers.Layer):
         return self.score(query, key)
 
     def _compute_weights(self, scores, mask, **kwargs):
-        """Attention weights `(batch_size, Tq, Tv)` from scores and a boolean key mask or None."""
+        """Attention weights `(batch_size, Tq, Tv)` from scores and a boolean key mask or None.
+
+        `kwargs` holds `query`, `query_mask`, `value_mask`, `training` and any extra call
+        arguments of a subclass.
+        """
         return masked_softmax(scores, mask)
 
     # === Masks ===
