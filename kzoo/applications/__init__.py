@@ -1,0 +1,3 @@
+"""Ready applications: each is trainable with `fit`, decodes, and exports."""
+
+__all__ = []

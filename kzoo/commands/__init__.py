@@ -1,0 +1,1 @@
+"""Command-line commands, one module per application (see `kzoo.cli`)."""

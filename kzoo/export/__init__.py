@@ -1,0 +1,6 @@
+"""SavedModel and TFLite export helpers, and `load_tflite` to run an exported `.tflite`."""
+
+from kzoo.export.atomic import atomic_path
+from kzoo.export.litert import convert, interpreter, load_tflite, register_runner, run, write_metadata
+
+__all__ = ["atomic_path", "convert", "interpreter", "load_tflite", "register_runner", "run", "write_metadata"]

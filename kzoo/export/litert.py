@@ -1,0 +1,159 @@
+"""Conversion of Keras models and `tf.function`s to TFLite (LiteRT), and running the result.
+
+Facts measured on TF 2.21 / Keras 3.15 (see DESIGN.md): a loop that reads resource variables
+inside a WHILE op fails at run time in the interpreter unless the variables are frozen to
+constants first (`convert_variables_to_constants_v2`), and TensorList ops need a fixed batch size.
+`convert` therefore always freezes.
+"""
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+from tensorflow.python.framework import convert_to_constants
+
+from kzoo.export.atomic import atomic_path
+
+__all__ = ["convert", "interpreter", "run", "load_tflite", "register_runner", "write_metadata"]
+
+_RUNNERS = {}
+
+
+def convert(function, input_signature=None, path=None, builtin_only=True, quantize=False):
+    """Converts a Keras model or a `tf.function` to a TFLite flatbuffer, variables frozen.
+
+    Args:
+        function: a `keras.Model`, a `tf.function`, or a concrete function.
+        input_signature: list of `tf.TensorSpec`; required unless `function` is concrete or a
+            model with static input shapes.
+        path: where to write the `.tflite` file (atomically); None returns the bytes only.
+        builtin_only: if True, only TFLite builtin ops are allowed and the conversion fails
+            otherwise; if False, Select TF ops may be used as a fallback.
+        quantize: if True, dynamic-range quantization of the weights (int8).
+
+    Returns:
+        The flatbuffer bytes.
+    """
+    concrete = _concrete(function, input_signature)
+    frozen = convert_to_constants.convert_variables_to_constants_v2(concrete)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
+    ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if not builtin_only:
+        ops.append(tf.lite.OpsSet.SELECT_TF_OPS)
+        converter.allow_custom_ops = True
+    converter.target_spec.supported_ops = ops
+    if quantize:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    flatbuffer = converter.convert()
+    if path is not None:
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                f.write(flatbuffer)
+    return flatbuffer
+
+
+def _concrete(function, input_signature):
+    if hasattr(function, "structured_input_signature") and hasattr(function, "graph"):
+        return function
+    if input_signature is None:
+        inputs = getattr(function, "inputs", None)
+        if not inputs:
+            raise ValueError(
+                "`input_signature` is required for a function without known inputs. "
+                f"Received: input_signature=None for {type(function).__name__}"
+            )
+        input_signature = [tf.TensorSpec(t.shape, t.dtype) for t in inputs]
+    if not isinstance(function, tf.types.experimental.PolymorphicFunction):
+        model = function
+        function = tf.function(lambda *args: model(list(args) if len(args) > 1 else args[0]))
+    return function.get_concrete_function(*input_signature)
+
+
+def interpreter(model_path=None, model_content=None, tf_text_ops=False):
+    """A ready (tensors allocated) interpreter for a `.tflite` file or flatbuffer bytes.
+
+    Uses LiteRT's `ai_edge_litert` interpreter; with `tf_text_ops=True` uses
+    `tf.lite.Interpreter`, the only one that takes tensorflow-text's kernel registrar.
+    """
+    if tf_text_ops:
+        import tensorflow_text
+
+        interp = tf.lite.Interpreter(
+            model_path=model_path,
+            model_content=model_content,
+            custom_op_registerers=tensorflow_text.tflite_registrar.SELECT_TFTEXT_OPS,
+        )
+    else:
+        from ai_edge_litert.interpreter import Interpreter
+
+        interp = Interpreter(model_path=model_path, model_content=model_content)
+    interp.allocate_tensors()
+    return interp
+
+
+def run(interp, *inputs):
+    """Runs a single-signature interpreter on `inputs` (in signature order); returns a list."""
+    details = sorted(interp.get_input_details(), key=lambda d: d["index"])
+    for detail, value in zip(details, inputs):
+        value = np.asarray(value, dtype=detail["dtype"])
+        if tuple(detail["shape"]) != value.shape:
+            interp.resize_tensor_input(detail["index"], value.shape)
+            interp.allocate_tensors()
+        interp.set_tensor(detail["index"], value)
+    interp.invoke()
+    outputs = sorted(interp.get_output_details(), key=lambda d: d["index"])
+    return [interp.get_tensor(d["index"]) for d in outputs]
+
+
+def register_runner(kind):
+    """Class decorator: `load_tflite` builds objects of this class for files of `kind`.
+
+    The class is constructed as `cls(tflite_path, metadata_dict)`.
+    """
+
+    def decorate(cls):
+        _RUNNERS[kind] = cls
+        return cls
+
+    return decorate
+
+
+def _metadata_path(path):
+    return os.fspath(path) + ".json"
+
+
+def write_metadata(path, kind, **fields):
+    """Writes the JSON sidecar `PATH.json` that tells `load_tflite` how to run `PATH`."""
+    with atomic_path(_metadata_path(path)) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"kind": kind, **fields}, f, ensure_ascii=False, indent=1)
+
+
+def load_tflite(path):
+    """Loads an exported `.tflite` file with the runner of its kind (e.g. `.translate(texts)`).
+
+    Args:
+        path: a `.tflite` file written by a kzoo application's `export(..., format="litert")`;
+            its sidecar `PATH.json` names the kind.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No TFLite file at `path`. Received: path={path!r}")
+    meta_path = _metadata_path(path)
+    if not os.path.isfile(meta_path):
+        raise ValueError(
+            f"`path` has no kzoo metadata file beside it (expected {meta_path!r}); was it "
+            f"written by a kzoo application's export(..., format='litert')? Received: path={path!r}"
+        )
+    with open(meta_path, encoding="utf-8") as f:
+        metadata = json.load(f)
+    kind = metadata.get("kind")
+    if kind not in _RUNNERS:
+        import kzoo.applications  # noqa: F401  (registers the runners)
+    if kind not in _RUNNERS:
+        raise ValueError(
+            f"Unknown exported model kind in {meta_path!r}: expected one of {sorted(_RUNNERS)}. "
+            f"Received: kind={kind!r}"
+        )
+    return _RUNNERS[kind](path, metadata)
