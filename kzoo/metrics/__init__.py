@@ -1,0 +1,10 @@
+"""Streaming metrics that are exact and complete: classification, ranking, curves and sequences."""
+
+from kzoo.metrics.classification import Accuracy
+from kzoo.metrics.classification import F1Score
+from kzoo.metrics.classification import FBetaScore
+from kzoo.metrics.classification import Precision
+from kzoo.metrics.classification import Recall
+from kzoo.metrics.classification import Specificity
+
+__all__ = ["Accuracy", "F1Score", "FBetaScore", "Precision", "Recall", "Specificity"]
