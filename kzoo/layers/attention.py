@@ -62,7 +62,7 @@ class Attention(keras.layers.Layer):
         inputs: `[query, value]` or `[query, value, key]`, with `query (batch_size, Tq, Dq)`,
             `value (batch_size, Tv, Dv)`, `key (batch_size, Tv, Dk)`; `key` defaults to `value`.
         mask: `[query_mask, value_mask]` booleans `(batch_size, Tq)` and `(batch_size, Tv)`;
-            either may be None. Masked keys get weight exactly 0; masked queries give output 0.
+            either may be None. Masked keys get weight exactly 0; masked queries get all-zero weights and output.
         training: whether dropout applies.
         return_attention_scores: if True, also return the weights `(batch_size, Tq, Tv)`.
         use_causal_mask: if True, query `i` attends only to keys `j <= i`.
@@ -142,9 +142,13 @@ class Attention(keras.layers.Layer):
 
     # === Layer ===
     def build(self, input_shape):
-        shapes = [tuple(s) for s in input_shape]
-        query_shape, value_shape = shapes[0], shapes[1]
-        key_shape = shapes[2] if len(shapes) == 3 else value_shape
+        if not all(isinstance(s, (list, tuple)) for s in input_shape):
+            raise ValueError(
+                "`inputs` must be a list [query, value] or [query, value, key]. "
+                f"Received: inputs of type tensor with shape {tuple(input_shape)}"
+            )
+        shapes = [tuple(s) for s in self._unpack(list(input_shape))]
+        query_shape, value_shape, key_shape = shapes
         self._check_shapes(query_shape, value_shape, key_shape)
         if not self.score.built:
             self.score._check_shapes(query_shape, key_shape)
@@ -174,10 +178,10 @@ class Attention(keras.layers.Layer):
             training=training,
             **kwargs,
         )
+        if query_mask is not None:  # a padded query attends to nothing: weights and output 0
+            weights = weights * ops.cast(query_mask, weights.dtype)[:, :, None]
         weights = ops.cast(weights, value.dtype)
         output = self._weighted_sum(weights, value, training)
-        if query_mask is not None:
-            output = output * ops.cast(query_mask, output.dtype)[:, :, None]
         if return_attention_scores:
             return output, weights
         return output

@@ -1,0 +1,1 @@
+"""Shared test helpers: one call checks everything every layer, metric or application must do."""
