@@ -1,5 +1,6 @@
 """Streaming metrics that are exact and complete: classification, ranking, curves and sequences."""
 
+from kzoo.metrics.auc import AUC
 from kzoo.metrics.classification import Accuracy
 from kzoo.metrics.classification import F1Score
 from kzoo.metrics.classification import FBetaScore
@@ -7,4 +8,4 @@ from kzoo.metrics.classification import Precision
 from kzoo.metrics.classification import Recall
 from kzoo.metrics.classification import Specificity
 
-__all__ = ["Accuracy", "F1Score", "FBetaScore", "Precision", "Recall", "Specificity"]
+__all__ = ["AUC", "Accuracy", "F1Score", "FBetaScore", "Precision", "Recall", "Specificity"]

@@ -100,7 +100,9 @@ def _first_argmax(x):
     return tf.reduce_min(tf.where(is_max, index, size), axis=-1)
 
 
-def format_inputs(y_true, y_pred, sample_weight, task, num_classes, ignore_index=None):
+def format_inputs(
+    y_true, y_pred, sample_weight, task, num_classes, ignore_index=None, from_logits=True
+):
     """Checks inputs and returns `(labels, scores, weights)` in the task's canonical form.
 
     Args:
@@ -110,6 +112,8 @@ def format_inputs(y_true, y_pred, sample_weight, task, num_classes, ignore_index
         task: "binary", "multiclass" or "multilabel".
         num_classes: the number of classes (labels); 1 for "binary".
         ignore_index: a label value whose positions are left out, or None.
+        from_logits: if False, scores must be probabilities in [0, 1] (logits passed without
+            `from_logits=True` are an error, not a guess).
 
     Returns:
         `labels` int32, `scores` in their float dtype (float64 kept), `weights` float64.
@@ -211,6 +215,12 @@ def format_inputs(y_true, y_pred, sample_weight, task, num_classes, ignore_index
         "y_pred contains NaN scores.",
         lambda: f"y_pred={_received(y_pred)}",
     )
+    if not from_logits:
+        ensure(
+            tf.logical_and(y_pred >= 0, y_pred <= 1),
+            "y_pred must hold probabilities in [0, 1]; for logits pass `from_logits=True`.",
+            lambda: f"y_pred={_received(tf.boolean_mask(y_pred, (y_pred < 0) | (y_pred > 1)))}",
+        )
     y_true = tf.where(weights > 0, y_true, tf.zeros_like(y_true))
 
     if task == "multiclass":

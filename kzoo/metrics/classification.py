@@ -136,7 +136,7 @@ class StatScores(keras.metrics.Metric):
             sample_weight: optional non-negative weights broadcastable from the label shape.
         """
         labels, scores, weights = _inputs.format_inputs(
-            y_true, y_pred, sample_weight, self.task, self._num, self.ignore_index
+            y_true, y_pred, sample_weight, self.task, self._num, self.ignore_index, self.from_logits
         )
         if self.task == "multiclass":
             k = self.top_k or 1

@@ -1,0 +1,444 @@
+"""Ranking metrics: ROC-AUC and average precision, exact or binned, streaming.
+
+Exact mode (`num_bins=None`) stores every (score, label, weight) in float64 and computes the area
+from the sorted scores, ties included, so it equals scikit-learn's `roc_auc_score` and
+`average_precision_score`. Binned mode keeps two histograms of constant size.
+
+Binned design. Scores are mapped to logit space `z` (probabilities `p` by
+`log(p) - log1p(-p)` in float64, logits as they are) and binned by the float64 representation of
+`|z|`: each octave `[2**e, 2**(e+1))` for `e` in [-10, 10) gets `K = (num_bins - 4) // 40` equal
+bins, plus one bin per sign for `|z| < 2**-10` and one for `|z| >= 2**10`. Bins are therefore
+*relative*: a bin spans at most `|z| / K` in logit, which stays fine where uniform buckets on
+[0, 1] collapse (probabilities within 1e-6 of 0 or 1 have `|z| > 13` and are still resolved,
+logits of 50 or 500 are resolved to 0.1%). Pairs in different bins are ordered exactly; a
+positive and a negative in the same bin count 1/2, as tied scores do. Hence the error bound
+
+    |AUC_binned - AUC_exact| <= 0.5 * sum_b pos_b * neg_b / (P * N)
+
+where `pos_b`, `neg_b` are the weighted counts in bin `b` (the fraction of positive-negative pairs
+sharing a bin, halved; `binned_error_bound()` returns it for the data seen). With the default
+`num_bins=2**16` a bin spans 0.06% of `|z|`.
+
+Multiclass scores are ranked one-vs-rest on the class probability; with `from_logits=True` on the
+float64 log-softmax (the same order as the softmax, without rounding). Binary and multilabel
+logits are ranked directly: a float32 sigmoid of a logit above ~17 is exactly 1.0 and would tie
+them.
+
+References:
+    Hand, Till (2001), "A Simple Generalisation of the Area Under the ROC Curve for Multiple
+    Class Classification Problems" (one-vs-one). McClish (1989), "Analyzing a Portion of the ROC
+    Curve" (standardized partial AUC).
+"""
+
+import math
+import warnings
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from kzoo.metrics import _inputs
+from kzoo.metrics.classification import nan_average
+
+__all__ = ["AUC", "RankingMetric"]
+
+# Octaves of |logit| resolved by the bins: 2**-10 ~ 1e-3 (probabilities within 2.5e-4 of 0.5
+# share a bin) up to 2**10 = 1024 (beyond any float64 sigmoid: logit 37 is 1 - 1e-16).
+_LOW_OCTAVE = -10
+_HIGH_OCTAVE = 10
+_OCTAVES = _HIGH_OCTAVE - _LOW_OCTAVE
+
+
+def _bins_per_octave(num_bins):
+    return (num_bins - 4) // (2 * _OCTAVES)
+
+
+def bin_index(z, num_bins):
+    """Monotone bin of float64 logits `z` (see the module docstring); int32, in [0, num_bins)."""
+    k = _bins_per_octave(num_bins)
+    side = 2 + _OCTAVES * k  # bins for one sign
+    a = tf.abs(z)
+    bits = tf.bitcast(a, tf.int64)
+    exponent = tf.bitwise.right_shift(bits, 52) - 1023
+    mantissa = tf.cast(tf.bitwise.bitwise_and(bits, (1 << 52) - 1), "float64") / float(1 << 52)
+    sub = tf.minimum(tf.cast(tf.floor(mantissa * k), tf.int64), k - 1)
+    idx = 1 + (exponent - _LOW_OCTAVE) * k + sub
+    idx = tf.where(exponent < _LOW_OCTAVE, tf.zeros_like(idx), idx)
+    idx = tf.where(exponent >= _HIGH_OCTAVE, tf.fill(tf.shape(idx), tf.cast(side - 1, tf.int64)), idx)
+    signed = tf.where(z >= 0, side + idx, side - 1 - idx)
+    return tf.cast(signed, "int32")
+
+
+def groups_from_scores(scores, positive, weights):
+    """Weighted positive/negative totals per distinct score, highest score first.
+
+    Returns `(thresholds, pos, neg)`, each `(G,)`; zero-weight samples are dropped first.
+    """
+    keep = weights > 0
+    scores, positive, weights = (tf.boolean_mask(t, keep) for t in (scores, positive, weights))
+    order = tf.argsort(scores, direction="DESCENDING", stable=True)
+    scores = tf.gather(scores, order)
+    pos_w = tf.gather(weights * positive, order)
+    neg_w = tf.gather(weights, order) - pos_w
+    new = tf.concat([tf.ones([tf.minimum(tf.size(scores), 1)], "bool"), scores[1:] != scores[:-1]], 0)
+    segment = tf.cumsum(tf.cast(new, "int32")) - 1
+    count = tf.reduce_sum(tf.cast(new, "int32"))
+    pos = tf.math.unsorted_segment_sum(pos_w, segment, count)
+    neg = tf.math.unsorted_segment_sum(neg_w, segment, count)
+    return tf.boolean_mask(scores, new), pos, neg
+
+
+def roc_auc_from_groups(pos, neg, max_fpr=None):
+    """Area under the ROC curve (trapezoids, ties = diagonal) from groups in descending order.
+
+    With `max_fpr`, the McClish-standardized partial AUC up to that false positive rate, as
+    scikit-learn's `roc_auc_score(max_fpr=...)`. NaN when either class has no weight.
+    """
+    tps = tf.concat([tf.zeros([1], "float64"), tf.cumsum(pos)], 0)
+    fps = tf.concat([tf.zeros([1], "float64"), tf.cumsum(neg)], 0)
+    p, n = tps[-1], fps[-1]
+    defined = tf.logical_and(p > 0, n > 0)
+    p_safe, n_safe = tf.where(defined, p, 1.0), tf.where(defined, n, 1.0)
+    tpr, fpr = tps / p_safe, fps / n_safe
+    if max_fpr is None or max_fpr == 1.0:
+        area = tf.reduce_sum((fpr[1:] - fpr[:-1]) * (tpr[1:] + tpr[:-1])) / 2
+    else:
+        stop = tf.searchsorted(fpr, tf.constant([max_fpr], "float64"), side="right")[0]
+        stop = tf.clip_by_value(stop, 1, tf.size(fpr) - 1)
+        x0, x1, y0, y1 = fpr[stop - 1], fpr[stop], tpr[stop - 1], tpr[stop]
+        y_end = y0 + (y1 - y0) * (max_fpr - x0) / tf.where(x1 > x0, x1 - x0, 1.0)
+        xs = tf.concat([fpr[:stop], [max_fpr]], 0)
+        ys = tf.concat([tpr[:stop], [y_end]], 0)
+        partial = tf.reduce_sum((xs[1:] - xs[:-1]) * (ys[1:] + ys[:-1])) / 2
+        min_area, max_area = 0.5 * max_fpr**2, max_fpr
+        area = 0.5 * (1 + (partial - min_area) / (max_area - min_area))
+    return tf.where(defined, area, tf.constant(math.nan, "float64"))
+
+
+def average_precision_from_groups(pos, neg):
+    """Average precision `sum_k (R_k - R_(k-1)) P_k` (step-wise, no interpolation), as
+    scikit-learn's `average_precision_score`. NaN without positives."""
+    tps, fps = tf.cumsum(pos), tf.cumsum(neg)
+    p = tf.reduce_sum(pos)
+    predicted = tps + fps
+    precision = tps / tf.where(predicted > 0, predicted, 1.0)
+    ap = tf.reduce_sum(pos * precision) / tf.where(p > 0, p, 1.0)
+    return tf.where(p > 0, ap, tf.constant(math.nan, "float64"))
+
+
+def _to_logit(scores, ranking_is_log_prob, from_logits):
+    if ranking_is_log_prob:  # log-softmax -> logit
+        return scores - tf.math.log(-tf.math.expm1(scores))
+    if from_logits:
+        return scores
+    return tf.math.log(scores) - tf.math.log1p(-scores)
+
+
+class RankingMetric(keras.metrics.Metric):
+    """Base of the ranking metrics: keeps scores (exact) or score histograms (binned).
+
+    Exact state is a float64 `tf.Variable` of shape `(None, columns)` grown by concatenation; under
+    `tf.distribute` every replica appends the `all_gather` of the batch, so each replica holds the
+    whole data and reading the first replica's copy is the answer.
+
+    Args:
+        task: "binary", "multiclass" or "multilabel".
+        num_classes: number of classes or labels; None for binary.
+        num_labels: alias of `num_classes` for "multilabel".
+        from_logits: whether `y_pred` holds logits rather than probabilities.
+        ignore_index: a label value whose positions are left out.
+        num_bins: None for exact, or the number of bins (>= 44) of the binned mode.
+        multi_class: "ovr" (one-vs-rest) or "ovo" (one-vs-one, Hand & Till) for "multiclass".
+        name, dtype: as for `keras.metrics.Metric`.
+    """
+
+    def __init__(
+        self,
+        task="binary",
+        num_classes=None,
+        from_logits=False,
+        ignore_index=None,
+        num_bins=None,
+        multi_class="ovr",
+        num_labels=None,
+        name=None,
+        dtype=None,
+    ):
+        super().__init__(name=name, dtype=dtype)
+        if num_classes is None and num_labels is not None:
+            num_classes = num_labels
+        self._num = _inputs.check_task(task, num_classes)
+        _inputs.check_choice("multi_class", multi_class, ("ovr", "ovo"))
+        if num_bins is not None and (
+            not isinstance(num_bins, int) or isinstance(num_bins, bool) or num_bins < 44
+        ):
+            raise ValueError(
+                f"`num_bins` must be None (exact) or an integer >= 44. Received: num_bins={num_bins!r}"
+            )
+        if ignore_index is not None and not isinstance(ignore_index, int):
+            raise ValueError(f"`ignore_index` must be an integer or None. Received: ignore_index={ignore_index!r}")
+        self.task = task
+        self.num_classes = None if task == "binary" else num_classes
+        self.from_logits = bool(from_logits)
+        self.ignore_index = ignore_index
+        self.num_bins = num_bins
+        self.multi_class = multi_class
+        c = self._num
+        if num_bins is None:
+            width = {"binary": 3, "multiclass": c + 2, "multilabel": 3 * c}[task]
+            self._width = width
+            self.stored = tf.Variable(
+                tf.zeros((0, width), "float64"),
+                shape=tf.TensorShape([None, width]),
+                trainable=False,
+                synchronization=tf.VariableSynchronization.ON_READ,
+                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+                name="stored_scores",
+            )
+        else:
+            groups = c if (task == "multiclass" and multi_class == "ovo") else 2
+            self.histogram = self.add_variable(
+                (c, groups, num_bins), "zeros", dtype="float64", name="histogram"
+            )
+
+    # === Update ===
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Adds one batch.
+
+        Args:
+            y_true: labels (sparse or one-hot for "multiclass", 0/1 otherwise).
+            y_pred: scores, probabilities or logits as declared by `from_logits`.
+            sample_weight: optional non-negative weights broadcastable from the label shape.
+        """
+        labels, scores, weights = _inputs.format_inputs(
+            y_true, y_pred, sample_weight, self.task, self._num, self.ignore_index, self.from_logits
+        )
+        scores = tf.cast(scores, "float64")
+        log_prob = self.task == "multiclass" and self.from_logits
+        if log_prob:
+            scores = tf.nn.log_softmax(scores, axis=-1)
+        if self.num_bins is None:
+            self._append(labels, scores, weights)
+        else:
+            self._add_to_histogram(labels, _to_logit(scores, log_prob, self.from_logits), weights)
+
+    def _append(self, labels, scores, weights):
+        labels = tf.cast(labels, "float64")
+        if self.task == "multilabel":
+            rows = tf.concat([scores, labels, weights], axis=1)
+        else:
+            if self.task == "binary":
+                scores = scores[:, None]
+            rows = tf.concat([scores, labels[:, None], weights[:, None]], axis=1)  # (N, width)
+        context = tf.distribute.get_replica_context()
+        if context is not None and context.num_replicas_in_sync > 1:
+            rows = context.all_gather(rows, axis=0)
+        self.stored.assign(tf.concat([self.stored.read_value(), rows], axis=0))
+
+    def _add_to_histogram(self, labels, z, weights):
+        c, b = self._num, self.num_bins
+        bins = bin_index(z, b)  # (N,) or (N, C)
+        if self.task == "binary":
+            column, group, w = tf.zeros_like(bins), labels, weights
+        elif self.task == "multilabel":
+            column = tf.broadcast_to(tf.range(c), tf.shape(bins))
+            group, w = labels, weights
+        else:
+            column = tf.broadcast_to(tf.range(c), tf.shape(bins))
+            if self.multi_class == "ovo":
+                group = tf.broadcast_to(labels[:, None], tf.shape(bins))
+            else:
+                group = tf.cast(tf.equal(labels[:, None], column), "int32")
+            w = tf.broadcast_to(weights[:, None], tf.shape(bins))
+        groups = self.histogram.shape[1]
+        flat = (tf.cast(column, "int32") * groups + tf.cast(group, "int32")) * b + bins
+        counts = tf.math.unsorted_segment_sum(
+            tf.reshape(w, [-1]), tf.reshape(flat, [-1]), c * groups * b
+        )
+        self.histogram.assign_add(tf.reshape(counts, (c, groups, b)))
+
+    # === State readers ===
+
+    def _columns(self):
+        """Per ranked column: `(scores, positive, weights)` of the exact state."""
+        data = self.stored.read_value()
+        c = self._num
+        if self.task == "binary":
+            return [(data[:, 0], data[:, 1], data[:, 2])]
+        if self.task == "multilabel":
+            return [(data[:, i], data[:, c + i], data[:, 2 * c + i]) for i in range(c)]
+        labels, weights = data[:, c], data[:, c + 1]
+        return [(data[:, i], tf.cast(tf.equal(labels, i), "float64"), weights) for i in range(c)]
+
+    def _column_groups(self, i):
+        """`(pos, neg)` per bin of column i, highest bin first (binned, one-vs-rest)."""
+        h = ops.convert_to_tensor(self.histogram)[i]
+        if self.histogram.shape[1] == 2:
+            neg, pos = h[0], h[1]
+        else:
+            pos = h[i]
+            neg = tf.reduce_sum(h, axis=0) - pos
+        return pos[::-1], neg[::-1]
+
+    def reset_state(self):
+        if self.num_bins is None:
+            self.stored.assign(tf.zeros((0, self._width), "float64"))
+        else:
+            self.histogram.assign(ops.zeros(self.histogram.shape, "float64"))
+
+    def get_config(self):
+        config = {
+            "task": self.task,
+            "num_classes": self.num_classes,
+            "from_logits": self.from_logits,
+            "ignore_index": self.ignore_index,
+            "num_bins": self.num_bins,
+            "multi_class": self.multi_class,
+        }
+        return {**super().get_config(), **config}
+
+
+def _warn_undefined(values, what):
+    if tf.executing_eagerly() and bool(tf.reduce_any(tf.math.is_nan(values))):
+        warnings.warn(
+            f"{what} is undefined (NaN) for a class whose labels are all positive or all "
+            "negative; such classes are left out of averages.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class AUC(RankingMetric):
+    """Area under the ROC curve or average precision (PR), exact or binned, streaming.
+
+    Equal to scikit-learn's `roc_auc_score` / `average_precision_score` (exact mode to 1e-6,
+    ties included; binned mode within the bound in the module docstring).
+
+    Args:
+        curve: "ROC" or "PR" (average precision, step-wise, no interpolation).
+        task: "binary", "multiclass" or "multilabel".
+        num_classes: classes or labels; None for binary.
+        average: "macro", "weighted" (by positive weight, or pair prevalence for "ovo"),
+            "micro" (all columns pooled; not with "ovo") or "none" (per class).
+        multi_class: "ovr" or "ovo" (Hand & Till 2001) for "multiclass"; "ovo" is ROC only.
+        max_fpr: binary ROC only: McClish-standardized partial AUC up to this FPR, in (0, 1].
+        num_bins: None (exact, stores scores) or an integer (constant memory). Default None.
+        from_logits, ignore_index, name, dtype: see `RankingMetric`.
+
+    Returns:
+        A float64 scalar (or `(num_classes,)` with `average="none"`); NaN with a warning when
+        the labels hold a single class.
+
+    Example:
+
+    >>> m = AUC(from_logits=True)
+    >>> m.update_state([0, 0, 1, 1], [-30.0, 20.0, 18.0, 40.0])
+    >>> float(m.result())
+    0.75
+    """
+
+    def __init__(
+        self, curve="ROC", task="binary", num_classes=None, average="macro", max_fpr=None, **kwargs
+    ):
+        super().__init__(task=task, num_classes=num_classes, **kwargs)
+        self.curve = _inputs.check_choice("curve", curve, ("ROC", "PR"))
+        self.average = _inputs.check_choice("average", average, _inputs.AVERAGES)
+        if self.multi_class == "ovo" and (curve != "ROC" or average not in ("macro", "weighted")):
+            raise ValueError(
+                "multi_class='ovo' supports curve='ROC' with average 'macro' or 'weighted'. "
+                f"Received: curve={curve!r}, average={average!r}"
+            )
+        if max_fpr is not None:
+            if task != "binary" or curve != "ROC" or not (
+                isinstance(max_fpr, (int, float)) and 0 < max_fpr <= 1
+            ):
+                raise ValueError(
+                    "`max_fpr` (partial AUC) applies to binary ROC and must lie in (0, 1]. "
+                    f"Received: max_fpr={max_fpr!r}, task={task!r}, curve={curve!r}"
+                )
+            max_fpr = float(max_fpr)
+        self.max_fpr = max_fpr
+
+    def _area(self, pos, neg):
+        if self.curve == "PR":
+            return average_precision_from_groups(pos, neg)
+        return roc_auc_from_groups(pos, neg, self.max_fpr)
+
+    def _exact_groups(self, scores, positive, weights):
+        _, pos, neg = groups_from_scores(scores, positive, weights)
+        return pos, neg
+
+    def _ovo(self):
+        c = self._num
+        scores, pairs, prevalence = [], [], []
+        if self.num_bins is None:
+            data = self.stored.read_value()
+            labels, weights = data[:, c], data[:, c + 1]
+            total = tf.reduce_sum(weights)
+        else:
+            h = ops.convert_to_tensor(self.histogram)  # (column, true label, bin)
+            total = tf.reduce_sum(h[0])
+        for a in range(c):
+            for b in range(a + 1, c):
+                both = []
+                for x, y in ((a, b), (b, a)):
+                    if self.num_bins is None:
+                        in_pair = tf.cast(tf.logical_or(tf.equal(labels, x), tf.equal(labels, y)), "float64")
+                        pos, neg = self._exact_groups(
+                            data[:, x], tf.cast(tf.equal(labels, x), "float64"), weights * in_pair
+                        )
+                    else:
+                        pos, neg = h[x, x][::-1], h[x, y][::-1]
+                    both.append(roc_auc_from_groups(pos, neg))
+                pair_weight = tf.reduce_sum(weights * in_pair) if self.num_bins is None else (
+                    tf.reduce_sum(h[a, a]) + tf.reduce_sum(h[a, b])
+                )
+                pairs.append((both[0] + both[1]) / 2)
+                prevalence.append(pair_weight / tf.where(total > 0, total, 1.0))
+        values = tf.stack(pairs)
+        _warn_undefined(values, "One-vs-one AUC")
+        return nan_average(values, tf.stack(prevalence) if self.average == "weighted" else None)
+
+    def result(self):
+        """The AUC; see the class docstring."""
+        if self.task == "multiclass" and self.multi_class == "ovo":
+            return self._ovo()
+        if self.num_bins is None:
+            columns = self._columns()
+            if self.average == "micro" and self.task != "binary":
+                columns = [tuple(tf.concat(parts, 0) for parts in zip(*columns))]
+            per_column = [self._exact_groups(*col) for col in columns]
+            support = [tf.reduce_sum(col[1] * col[2]) for col in columns]
+        else:
+            per_column = [self._column_groups(i) for i in range(self._num)]
+            if self.average == "micro" and self.task != "binary":
+                per_column = [tuple(tf.add_n(list(parts)) for parts in zip(*per_column))]
+            support = [tf.reduce_sum(pos) for pos, _ in per_column]
+        values = tf.stack([self._area(pos, neg) for pos, neg in per_column])
+        _warn_undefined(values, "ROC AUC" if self.curve == "ROC" else "Average precision")
+        if self.task == "binary" or self.average == "micro":
+            return values[0]
+        if self.average == "none":
+            return values
+        return nan_average(values, tf.stack(support) if self.average == "weighted" else None)
+
+    def binned_error_bound(self):
+        """Upper bound of |binned - exact| ROC AUC per column: 0.5 * sum_b pos_b neg_b / (P N).
+
+        Returns:
+            float64 `(columns,)`; zeros in exact mode.
+        """
+        if self.num_bins is None:
+            return tf.zeros((self._num,), "float64")
+        bounds = []
+        for i in range(self._num):
+            pos, neg = self._column_groups(i)
+            pn = tf.reduce_sum(pos) * tf.reduce_sum(neg)
+            bounds.append(0.5 * tf.reduce_sum(pos * neg) / tf.where(pn > 0, pn, 1.0))
+        return tf.stack(bounds)
+
+    def get_config(self):
+        config = {"curve": self.curve, "average": self.average, "max_fpr": self.max_fpr}
+        return {**super().get_config(), **config}
