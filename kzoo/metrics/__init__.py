@@ -7,5 +7,8 @@ from kzoo.metrics.classification import FBetaScore
 from kzoo.metrics.classification import Precision
 from kzoo.metrics.classification import Recall
 from kzoo.metrics.classification import Specificity
+from kzoo.metrics.sequence import BLEU
+from kzoo.metrics.sequence import CharErrorRate
+from kzoo.metrics.sequence import WordErrorRate
 
-__all__ = ["AUC", "Accuracy", "F1Score", "FBetaScore", "Precision", "Recall", "Specificity"]
+__all__ = ["AUC", "BLEU", "CharErrorRate", "WordErrorRate", "Accuracy", "F1Score", "FBetaScore", "Precision", "Recall", "Specificity"]
