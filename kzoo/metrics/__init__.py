@@ -7,8 +7,11 @@ from kzoo.metrics.classification import FBetaScore
 from kzoo.metrics.classification import Precision
 from kzoo.metrics.classification import Recall
 from kzoo.metrics.classification import Specificity
+from kzoo.metrics.confusion_matrix import ConfusionMatrix
+from kzoo.metrics.curves import PrecisionRecallCurve
+from kzoo.metrics.curves import ROCCurve
 from kzoo.metrics.sequence import BLEU
 from kzoo.metrics.sequence import CharErrorRate
 from kzoo.metrics.sequence import WordErrorRate
 
-__all__ = ["AUC", "BLEU", "CharErrorRate", "WordErrorRate", "Accuracy", "F1Score", "FBetaScore", "Precision", "Recall", "Specificity"]
+__all__ = ["AUC", "BLEU", "CharErrorRate", "WordErrorRate", "Accuracy", "ConfusionMatrix", "PrecisionRecallCurve", "ROCCurve", "F1Score", "FBetaScore", "Precision", "Recall", "Specificity"]

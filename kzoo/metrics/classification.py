@@ -48,6 +48,20 @@ def nan_average(values, weights=None):
     return ops.where(count > 0, mean, ops.cast(float("nan"), "float64"))
 
 
+def decide(scores, threshold, from_logits):
+    """Boolean positive decisions `probability >= threshold` of binary/multilabel scores.
+
+    With logits the test is `logit >= log(t / (1 - t))` in float64: the same decision, no sigmoid.
+    """
+    scores = tf.cast(scores, "float64")
+    if not from_logits:
+        return scores >= threshold
+    if threshold == 0.0:
+        return tf.ones_like(scores, "bool")
+    cut = math.inf if threshold == 1.0 else math.log(threshold) - math.log1p(-threshold)
+    return scores >= cut
+
+
 class StatScores(keras.metrics.Metric):
     """Base of the thresholded metrics: weighted tp, fp, tn, fn per class, in float64.
 
@@ -117,15 +131,7 @@ class StatScores(keras.metrics.Metric):
         self.fn = self.add_variable(shape, "zeros", dtype="float64", name="false_negatives")
 
     def _decide(self, scores):
-        """Boolean positive decisions of binary/multilabel scores."""
-        scores = tf.cast(scores, "float64")
-        t = self.threshold
-        if self.from_logits:
-            if t == 0.0:
-                return tf.ones_like(scores, "bool")
-            cut = math.inf if t == 1.0 else math.log(t) - math.log1p(-t)
-            return scores >= cut
-        return scores >= t
+        return decide(scores, self.threshold, self.from_logits)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Accumulates the counts of one batch.
