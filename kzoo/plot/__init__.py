@@ -1,3 +1,4 @@
 """Plots that a person would rather look at than read; every function returns a matplotlib Figure."""
 
 from kzoo.plot.attention import attention_map  # noqa: E402
+from kzoo.plot.curves import plot_confusion_matrix, plot_precision_recall_curve, plot_roc_curve  # noqa: E402
