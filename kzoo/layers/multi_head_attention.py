@@ -142,7 +142,7 @@ class MultiHeadAttention(keras.layers.Layer):
         v = self._fold(self.value_dense(value))  # (B·H, Tv, dv)
         heads, weights = self.attention(
             [q, v, k],
-            mask=[None, self._repeat(value_mask)],
+            mask=[self._repeat(query_mask), self._repeat(value_mask)],
             training=training,
             return_attention_scores=True,
             use_causal_mask=use_causal_mask,
