@@ -8,6 +8,7 @@ constants first (`convert_variables_to_constants_v2`), and TensorList ops need a
 
 import json
 import os
+import re
 
 import numpy as np
 import tensorflow as tf
@@ -92,9 +93,25 @@ def interpreter(model_path=None, model_content=None, tf_text_ops=False):
     return interp
 
 
+def _position(detail):
+    """Order of a tensor in the converted function: `args_3` -> 3, `Identity_2` -> 2, `Identity` -> 0."""
+    match = re.search(r"(?:_(\d+))?(?::\d+)?$", detail["name"])
+    return int(match.group(1) or 0), detail["index"]
+
+
 def run(interp, *inputs):
-    """Runs a single-signature interpreter on `inputs` (in signature order); returns a list."""
-    details = sorted(interp.get_input_details(), key=lambda d: d["index"])
+    """Runs a single-function interpreter on `inputs` (in argument order); returns a list.
+
+    Inputs and outputs are matched by the names the converter gives a concrete function's
+    tensors (`args_0, args_1, ...` and `Identity, Identity_1, ...`), not by tensor index, which
+    follows graph order.
+    """
+    details = sorted(interp.get_input_details(), key=_position)
+    if len(details) != len(inputs):
+        raise ValueError(
+            f"The model takes {len(details)} inputs "
+            f"({[d['name'] for d in details]}). Received: {len(inputs)} inputs"
+        )
     for detail, value in zip(details, inputs):
         value = np.asarray(value, dtype=detail["dtype"])
         if tuple(detail["shape"]) != value.shape:
@@ -102,7 +119,7 @@ def run(interp, *inputs):
             interp.allocate_tensors()
         interp.set_tensor(detail["index"], value)
     interp.invoke()
-    outputs = sorted(interp.get_output_details(), key=lambda d: d["index"])
+    outputs = sorted(interp.get_output_details(), key=_position)
     return [interp.get_tensor(d["index"]) for d in outputs]
 
 
