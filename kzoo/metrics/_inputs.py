@@ -118,7 +118,7 @@ def format_inputs(
     Returns:
         `labels` int32, `scores` in their float dtype (float64 kept), `weights` float64.
     """
-    mask = keras.backend.get_keras_mask(y_pred) if hasattr(y_pred, "_keras_mask") else None
+    mask = getattr(y_pred, "_keras_mask", None)  # set by Keras layers with supports_masking
     y_pred = tf.convert_to_tensor(y_pred)
     if not y_pred.dtype.is_floating:
         y_pred = tf.cast(y_pred, "float32")
@@ -208,7 +208,7 @@ def format_inputs(
         f"Labels must lie in [0, {high}) for task='{task}'"
         + (f" with num_classes={num_classes}." if task == "multiclass" else ".")
         + (" Set `ignore_index` to leave a padding label out." if ignore_index is None else ""),
-        lambda: f"y_true={_received(tf.boolean_mask(y_true, weights > 0))}",
+        lambda: f"y_true={_received(tf.boolean_mask(y_true, (weights > 0) & ((y_true < 0) | (y_true >= high))))}",
     )
     ensure(
         tf.logical_not(tf.math.is_nan(y_pred)),

@@ -7,7 +7,8 @@ the data is split into batches. Averages follow scikit-learn with `labels=range(
 support (weighted count of true samples), "none" returns one value per class. With
 `zero_division=nan`, undefined classes are left out of the average, as scikit-learn does.
 
-Decisions: a binary or multilabel score is positive when `probability >= threshold`; with
+Decisions: a binary or multilabel score is positive when `probability >= threshold` (compared in
+the score's dtype, so a float32 0.9 meets threshold 0.9); with
 `from_logits=True` the same decision is taken in logit space (`logit >= log(t / (1 - t))`), so a
 threshold means the same thing whatever the model emits and no float32 sigmoid is rounded. A
 multiclass prediction is the class of the highest score (the first one on ties, as `np.argmax`),
@@ -53,13 +54,12 @@ def decide(scores, threshold, from_logits):
 
     With logits the test is `logit >= log(t / (1 - t))` in float64: the same decision, no sigmoid.
     """
-    scores = tf.cast(scores, "float64")
     if not from_logits:
-        return scores >= threshold
+        return scores >= tf.constant(threshold, scores.dtype)  # float32(0.9) meets 0.9
     if threshold == 0.0:
         return tf.ones_like(scores, "bool")
     cut = math.inf if threshold == 1.0 else math.log(threshold) - math.log1p(-threshold)
-    return scores >= cut
+    return scores >= tf.constant(cut, scores.dtype)
 
 
 class StatScores(keras.metrics.Metric):
