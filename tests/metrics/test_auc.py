@@ -1,0 +1,217 @@
+"""AUC, curves and sequence metrics against scikit-learn, sacrebleu and jiwer."""
+
+import math
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import jiwer
+import numpy as np
+import pytest
+import sacrebleu
+from hypothesis import given, settings, strategies as st
+from sklearn import metrics as skm
+
+from kzoo import metrics
+from kzoo.testing.metric_test import check_metric
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 10_000), curve=st.sampled_from(["ROC", "PR"]), logits=st.booleans(),
+       binned=st.booleans())
+def test_binary_auc_matches_sklearn(seed, curve, logits, binned):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 80))
+    y = rng.integers(0, 2, n)
+    y[:2] = [0, 1]
+    z = np.round(rng.normal(size=n) * 20, 0)  # large logits and ties
+    p = 1 / (1 + np.exp(-z))
+    w = rng.integers(0, 3, n).astype(float)
+    w[:2] = 1
+    ref = skm.roc_auc_score if curve == "ROC" else skm.average_precision_score
+    expected = ref(y, z, sample_weight=w)
+    m = metrics.AUC(curve=curve, from_logits=logits, num_bins=2**16 if binned else None)
+    got = check_metric(m, y, z if logits else p, w, atol=1e-9, run_model=False)
+    # Exact: 1e-6 always. Binned: with logits every distinct rounded logit has its own bin;
+    # float64 sigmoid of |z| > 37 rounds to 1 and collapses, so compare probabilities there.
+    if logits or not binned:
+        tie_ref = expected if logits else ref(y, p, sample_weight=w)
+        assert abs(float(got) - tie_ref) <= 1e-6
+
+
+@pytest.mark.parametrize("multi_class, average", [("ovr", "macro"), ("ovr", "weighted"), ("ovr", "micro"),
+                                                  ("ovo", "macro"), ("ovo", "weighted")])
+@pytest.mark.parametrize("binned", [False, True])
+def test_multiclass_auc_matches_sklearn(multi_class, average, binned):
+    rng = np.random.default_rng(1)
+    c = 4
+    z = rng.normal(size=(300, c)) * 3
+    y = rng.integers(0, c, 300)
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    if average == "micro":
+        expected = skm.roc_auc_score(np.eye(c)[y].ravel(), p.ravel())
+    else:
+        expected = skm.roc_auc_score(y, p, multi_class=multi_class, average=average)
+    m = metrics.AUC(task="multiclass", num_classes=c, multi_class=multi_class, average=average,
+                    from_logits=True, num_bins=2**16 if binned else None)
+    got = check_metric(m, y, z, atol=1e-9, run_model=not binned and multi_class == "ovr")
+    assert abs(float(got) - expected) <= (1e-3 if binned else 1e-9)
+
+
+@pytest.mark.parametrize("curve", ["ROC", "PR"])
+@pytest.mark.parametrize("average", ["macro", "weighted", "micro", "none"])
+def test_multilabel_auc_matches_sklearn(curve, average):
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, (120, 3))
+    p = np.round(rng.random((120, 3)), 2)
+    w = rng.integers(1, 3, 120).astype(float)
+    ref = skm.roc_auc_score if curve == "ROC" else skm.average_precision_score
+    expected = ref(y, p, average=None if average == "none" else average, sample_weight=w)
+    m = metrics.AUC(curve=curve, task="multilabel", num_labels=3, average=average)
+    check_metric(m, y, p, w, expected=expected, atol=1e-9, run_model=False)
+
+
+def test_partial_auc_and_saved_model():
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 70)
+    p = rng.random(70).astype("float32")
+    for max_fpr in [0.1, 0.5]:
+        m = metrics.AUC(max_fpr=max_fpr)
+        check_metric(m, y, p, expected=skm.roc_auc_score(y, p, max_fpr=max_fpr), atol=1e-6,
+                     run_model=max_fpr == 0.5)
+
+
+def test_binned_error_is_small_where_uniform_buckets_fail():
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 2, 20000)
+    p = 1 - 10 ** -(3 + 3 * rng.random(20000) + y)  # squeezed near 1
+    exact = skm.roc_auc_score(y, p)
+    m = metrics.AUC(num_bins=2**16)
+    m.update_state(y, p)
+    assert abs(float(m.result()) - exact) <= 1e-3
+    assert float(m.binned_error_bound()[0]) <= 1e-3
+
+
+def test_single_class_is_nan_with_warning_and_ties():
+    m = metrics.AUC()
+    m.update_state([1, 1, 1], [0.2, 0.5, 0.9])
+    with pytest.warns(RuntimeWarning, match="undefined"):
+        assert math.isnan(float(m.result()))
+    m = metrics.AUC()
+    m.update_state([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5])  # all scores tied
+    assert float(m.result()) == 0.5
+    big = metrics.AUC(from_logits=True)  # logits a float32 sigmoid would tie at 1.0
+    big.update_state([0, 1, 0, 1], np.array([18.0, 19.0, 20.0, 21.0], "float32"))
+    assert float(big.result()) == 0.75
+
+
+def test_curves_match_sklearn_and_plot():
+    rng = np.random.default_rng(6)
+    y = rng.integers(0, 2, 200)
+    p = np.round(rng.random(200), 1)
+    w = rng.integers(0, 3, 200).astype(float)
+    roc = metrics.ROCCurve()
+    for a, b in zip(check_metric(roc, y, p, w, run_model=False), skm.roc_curve(y, p, sample_weight=w)):
+        np.testing.assert_allclose(a, b)
+    pr = metrics.PrecisionRecallCurve()
+    for a, b in zip(check_metric(pr, y, p, w, run_model=False),
+                    skm.precision_recall_curve(y, p, sample_weight=w)):
+        np.testing.assert_allclose(a, b)
+    fig = roc.plot()
+    assert f"{skm.roc_auc_score(y, p, sample_weight=w):.3f}" in fig.axes[0].get_legend().get_texts()[0].get_text()
+
+
+def test_bad_auc_input():
+    with pytest.raises(ValueError, match=r"NaN scores"):
+        metrics.AUC().update_state([0, 1], [0.2, float("nan")])
+    with pytest.raises(ValueError, match=r"Received: num_bins=10"):
+        metrics.AUC(num_bins=10)
+
+
+REFS = [["The cat, sat on the mat.", "A cat sat on a mat!"], ["Ça va très bien — merci.", "Ça va bien, merci."],
+        ["hello there", "hi"], ["x y z w", "x y"], ["a b c d", "a b c d"]]
+HYPS = ["The cat sat on the mat.", "Ça va bien merci", "", "x y z", "e f"]
+
+
+@pytest.mark.parametrize("smooth", ["exp", "floor", "add-k", "none"])
+@pytest.mark.parametrize("tokenize", ["13a", "none", "char"])
+def test_bleu_matches_sacrebleu(smooth, tokenize):
+    expected = sacrebleu.corpus_bleu(HYPS, [list(r) for r in zip(*REFS)], smooth_method=smooth,
+                                     tokenize=tokenize).score
+    m = metrics.BLEU(smooth=smooth, tokenize=tokenize)
+    check_metric(m, REFS, HYPS, expected=expected, atol=0.01, run_model=False)
+
+
+def test_bleu_zero_matches_and_token_ids_in_evaluate():
+    m = metrics.BLEU()
+    m.update_state([["a b c d"]], ["e f"])
+    assert float(m.result()) == sacrebleu.corpus_bleu(["e f"], [["a b c d"]]).score == 0.0
+    rng = np.random.default_rng(0)
+    refs = rng.integers(3, 9, (12, 7))
+    refs[:, 5:] = 0  # padding
+    logits = rng.normal(size=(12, 7, 10)).astype("float32")
+    logits[:6] += 5 * np.eye(10)[refs[:6]]  # half the hypotheses equal their reference
+    hyp_ids = logits.argmax(-1)
+
+    def text(ids):
+        out = []
+        for t in ids:
+            if t == 2:
+                break
+            if t != 0:
+                out.append(str(t))
+        return " ".join(out)
+
+    expected = sacrebleu.corpus_bleu([text(h) for h in hyp_ids], [[text(r) for r in refs]],
+                                     tokenize="none").score
+    check_metric(metrics.BLEU(end_id=2), refs, logits, expected=expected, atol=0.01)
+
+
+def test_wer_cer_match_jiwer():
+    refs = ["the cat  sat ", "héllo wörld", "a b", "one two three four"]
+    hyps = ["the bat sat down", "hello world ", "", "one three four five"]
+    check_metric(metrics.WordErrorRate(), refs, hyps, expected=jiwer.wer(refs, hyps), atol=1e-6, run_model=False)
+    check_metric(metrics.CharErrorRate(), refs, hyps, expected=jiwer.cer(refs, hyps), atol=1e-6, run_model=False)
+    ids = np.array([[5, 6, 7, 2, 9], [3, 4, 0, 0, 0]])
+    hyp = np.array([[5, 7, 2, 0, 0], [3, 4, 4, 0, 0]])
+    m = metrics.WordErrorRate(end_id=2)
+    m.update_state(ids, hyp)
+    assert float(m.result()) == pytest.approx(jiwer.wer(["5 6 7", "3 4"], ["5 7", "3 4 4"]), abs=1e-12)
+    with pytest.raises(ValueError, match="Received: 2 references and 1 hypotheses"):
+        metrics.WordErrorRate().update_state(["a", "b"], ["a"])
+
+
+MIRRORED = textwrap.dedent(
+    """
+    import numpy as np, tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras
+    from kzoo import metrics
+    from kzoo.testing.metric_test import ZeroLoss, _identity_model
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 101)
+    z = rng.normal(size=(101, 3)).astype("float32")
+    def run(strategy):
+        with strategy.scope():
+            model = _identity_model(z)
+            model.compile(loss=ZeroLoss(), metrics=[
+                metrics.AUC(task="multiclass", num_classes=3, from_logits=True),
+                metrics.AUC(task="multiclass", num_classes=3, from_logits=True, num_bins=4096, name="binned"),
+                metrics.F1Score(task="multiclass", num_classes=3, from_logits=True)])
+        return model.evaluate(z, y, batch_size=8, verbose=0, return_dict=True)
+    one = run(tf.distribute.get_strategy())
+    two = run(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+    print(sorted(one.items()), sorted(two.items()))
+    for (k1, v1), (k2, v2) in zip(sorted(one.items()), sorted(two.items())):
+        assert abs(v1 - v2) < 1e-9, (k1, v1, v2)
+    print("MIRRORED_OK")
+    """
+)
+
+
+def test_mirrored_strategy_matches_one_device():
+    # A subprocess: logical devices must be configured before TensorFlow initialises.
+    out = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True, timeout=300)
+    assert "MIRRORED_OK" in out.stdout, out.stdout[-2000:] + out.stderr[-3000:]
