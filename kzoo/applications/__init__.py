@@ -1,3 +1,5 @@
 """Ready applications: each is trainable with `fit`, decodes, and exports."""
 
-__all__ = []
+from kzoo.applications.translator import TFLiteTranslator, Translator
+
+__all__ = ["Translator", "TFLiteTranslator"]

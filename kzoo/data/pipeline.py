@@ -1,0 +1,75 @@
+"""`tf.data` input pipelines for sentence pairs: shuffling and bucketing by length.
+
+Bucketing groups sentences of similar length into the same batch, so a batch of short sentences
+is not padded to the length of a long one (the "bucketing" of Sutskever et al. 2014 and of
+most NMT systems).
+"""
+
+import tensorflow as tf
+
+from kzoo.text.tokenizer import check_texts
+
+__all__ = ["make_pairs_dataset", "padding_fraction"]
+
+_DEFAULT_BOUNDARIES = (6, 9, 12, 16, 20, 26, 34, 45)  # words; roughly equal shares of real corpora
+
+
+def _word_count(text):
+    return tf.size(tf.strings.split(text))
+
+
+def make_pairs_dataset(
+    sources, targets, batch_size=64, shuffle=True, bucket_boundaries=_DEFAULT_BOUNDARIES, seed=None
+):
+    """A `tf.data.Dataset` of batched `(source, target)` strings, bucketed by length.
+
+    Args:
+        sources: list of source strings.
+        targets: list of target strings, as many as `sources`.
+        batch_size: sentences per batch.
+        shuffle: whether to shuffle the pairs (each epoch, with `seed`).
+        bucket_boundaries: increasing word counts (of the longer side) separating the buckets;
+            None or empty batches in order without bucketing.
+        seed: seed of the shuffle.
+
+    Returns:
+        A dataset of `(source, target)` pairs of string tensors `(batch_size,)` (the last batch
+        of each bucket may be smaller).
+
+    Example:
+
+    >>> ds = make_pairs_dataset(["a b", "c"], ["x y", "z"], batch_size=2, shuffle=False)
+    >>> [tuple(t.shape) for t in next(iter(ds))]
+    [(2,), (2,)]
+    """
+    sources, _ = check_texts(sources, "sources")
+    targets, _ = check_texts(targets, "targets")
+    if len(sources) != len(targets):
+        raise ValueError(
+            "`sources` and `targets` must have the same length. "
+            f"Received: len(sources)={len(sources)}, len(targets)={len(targets)}"
+        )
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}")
+    ds = tf.data.Dataset.from_tensor_slices((sources, targets))
+    if shuffle:
+        ds = ds.shuffle(len(sources), seed=seed, reshuffle_each_iteration=True)
+    if not bucket_boundaries:
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    boundaries = [int(b) for b in bucket_boundaries]
+    return ds.bucket_by_sequence_length(
+        lambda s, t: tf.maximum(_word_count(s), _word_count(t)),
+        bucket_boundaries=boundaries,
+        bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+    ).prefetch(tf.data.AUTOTUNE)
+
+
+def padding_fraction(dataset):
+    """Share of padding word slots in a dataset of batched `(source, target)` strings."""
+    padded = real = 0
+    for source, target in dataset:
+        for texts in (source, target):
+            counts = tf.strings.split(texts).row_lengths().numpy()
+            real += counts.sum()
+            padded += counts.max(initial=0) * len(counts)
+    return 1.0 - real / max(padded, 1)

@@ -1,0 +1,85 @@
+"""Masked token-level loss and accuracy for sequence outputs: padding (id 0) does not count."""
+
+import keras
+from keras import ops
+
+__all__ = ["MaskedSparseCrossEntropy", "MaskedTokenAccuracy"]
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class MaskedSparseCrossEntropy(keras.losses.Loss):
+    """Mean cross-entropy over the non-padding tokens, from logits, with optional label smoothing.
+
+    With smoothing `s` the target distribution is `(1 - s)·onehot + s / V` (Szegedy et al. 2016).
+
+    Args:
+        label_smoothing: `s` in [0, 1).
+        pad_id: the label that is ignored.
+
+    Example:
+
+    >>> import numpy as np
+    >>> loss = MaskedSparseCrossEntropy()
+    >>> round(float(loss(np.array([[1, 0]]), np.array([[[0.0, 0.0], [5.0, -5.0]]]))), 4)
+    0.6931
+    """
+
+    def __init__(self, label_smoothing=0.0, pad_id=0, name="masked_sparse_cross_entropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"`label_smoothing` must be in [0, 1). Received: label_smoothing={label_smoothing!r}")
+        self.label_smoothing = float(label_smoothing)
+        self.pad_id = pad_id
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, "int32")
+        log_probs = ops.log_softmax(ops.cast(y_pred, "float32"), axis=-1)  # (B, T, V)
+        nll = -ops.squeeze(ops.take_along_axis(log_probs, y_true[..., None], axis=-1), -1)
+        if self.label_smoothing > 0:
+            nll = (1.0 - self.label_smoothing) * nll - self.label_smoothing * ops.mean(log_probs, axis=-1)
+        mask = ops.cast(ops.not_equal(y_true, self.pad_id), "float32")
+        # One value per sequence: the sum over its tokens divided by the batch's token count
+        # times the batch size, so that Keras' mean over the batch is the per-token mean.
+        tokens = ops.maximum(ops.sum(mask), 1.0)
+        batch = ops.cast(ops.shape(y_true)[0], "float32")
+        return ops.sum(nll * mask, axis=-1) * batch / tokens
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing, "pad_id": self.pad_id}
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class MaskedTokenAccuracy(keras.metrics.Metric):
+    """Fraction of non-padding tokens whose argmax prediction is right.
+
+    Example:
+
+    >>> import numpy as np
+    >>> m = MaskedTokenAccuracy()
+    >>> m.update_state(np.array([[1, 2, 0]]), np.eye(3)[[[1, 0, 2]]])
+    >>> float(m.result())
+    0.5
+    """
+
+    def __init__(self, pad_id=0, name="token_accuracy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.pad_id = pad_id
+        self.correct = self.add_variable(shape=(), initializer="zeros", name="correct")
+        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = ops.cast(y_true, "int32")
+        mask = ops.not_equal(y_true, self.pad_id)
+        right = ops.logical_and(mask, ops.equal(ops.cast(ops.argmax(y_pred, axis=-1), "int32"), y_true))
+        self.correct.assign_add(ops.sum(ops.cast(right, "float32")))
+        self.total.assign_add(ops.sum(ops.cast(mask, "float32")))
+
+    def result(self):
+        return self.correct / ops.maximum(self.total, 1.0)
+
+    def reset_state(self):
+        self.correct.assign(0.0)
+        self.total.assign(0.0)
+
+    def get_config(self):
+        return {**super().get_config(), "pad_id": self.pad_id}

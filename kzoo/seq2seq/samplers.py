@@ -1,0 +1,236 @@
+"""Samplers: decode a sequence in graph, one `step` at a time, for the whole batch at once.
+
+A sampler is given a step function `step(tokens, state, memory, memory_mask, t) -> (logits,
+state, weights)` (an `AttentionDecoder.step`), runs a `while` loop to `max_length` or until every
+sequence has produced the end token, and returns the tokens and the attention weights of each
+output position. Greedy and random sampling override one hook, `next_token(logits)`; beam search
+overrides the loop. Samplers are looked up by name with `get`.
+
+Outputs are collected in preallocated tensors (not `TensorArray`s) so that the loop converts to
+TFLite with builtin ops only (see DESIGN.md).
+
+References:
+    Wu et al. (2016), "Google's Neural Machine Translation System" (beam search length penalty
+    `lp(Y) = ((5 + |Y|) / 6)^α`). Sutskever, Vinyals, Le (2014) (left-to-right beam search).
+"""
+
+import keras
+from keras import ops
+
+from kzoo.text.tokenizer import END, PAD, START, UNK
+
+__all__ = ["Sampler", "GreedySampler", "RandomSampler", "BeamSampler", "get"]
+
+_NEG = -1.0e9  # finite "minus infinity" for log-probabilities: inf - inf would give NaN
+_NEVER = (PAD, UNK, START)  # tokens a decoder may never output
+
+
+def _forbid(logits):
+    """Logits with padding, `[UNK]` and `[START]` made impossible."""
+    vocab = ops.shape(logits)[-1]
+    banned = ops.zeros((vocab,), "bool")
+    for token in _NEVER:
+        banned = ops.logical_or(banned, ops.arange(vocab) == token)
+    return ops.where(banned, ops.cast(_NEG, logits.dtype), logits)
+
+
+def _set_column(buffer, t, values):
+    """`buffer[:, ..., t] = values` along axis 1 without a scatter: `buffer (B, L, ...)`."""
+    length = ops.shape(buffer)[1]
+    hit = ops.arange(length) == t  # (L,)
+    hit = ops.reshape(hit, (1, -1) + (1,) * (len(buffer.shape) - 2))
+    return ops.where(hit, ops.expand_dims(values, 1), buffer)
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class Sampler:
+    """Base sampler: the decoding loop; subclasses choose the next token with `next_token`.
+
+    Call arguments:
+        step: the step function.
+        state: the flat initial state list, each `(batch_size, ...)`.
+        memory: `(batch_size, S, D)`; memory_mask: boolean `(batch_size, S)` or None.
+        max_length: number of output positions (an int or scalar tensor).
+
+    Returns:
+        `(tokens, weights)`: int32 `(batch_size, max_length)` ending in `[END]` then 0 padding,
+        and float32 `(batch_size, max_length, S)` attention weights (zeros without attention).
+    """
+
+    def next_token(self, logits):
+        """The next tokens `(batch_size,)` int32 from logits `(batch_size, V)`."""
+        raise NotImplementedError
+
+    def __call__(self, step, state, memory, memory_mask, max_length):
+        batch = ops.shape(memory)[0]
+        source_length = ops.shape(memory)[1]
+        tokens = ops.zeros((batch, max_length), "int32")
+        weights = ops.zeros((batch, max_length, source_length), "float32")
+        previous = ops.full((batch,), START, "int32")
+        done = ops.zeros((batch,), "bool")
+
+        def cond(t, previous, done, state, tokens, weights):
+            return ops.logical_and(t < max_length, ops.logical_not(ops.all(done)))
+
+        def body(t, previous, done, state, tokens, weights):
+            logits, state, step_weights = step(previous, state, memory, memory_mask, t)
+            token = self.next_token(_forbid(ops.cast(logits, "float32")))
+            token = ops.where(done, PAD, token)
+            tokens = _set_column(tokens, t, token)
+            if step_weights is not None:
+                weights = _set_column(weights, t, ops.cast(step_weights, "float32"))
+            done = ops.logical_or(done, token == END)
+            return t + 1, token, done, list(state), tokens, weights
+
+        loop = (ops.convert_to_tensor(0), previous, done, list(state), tokens, weights)
+        _, _, _, _, tokens, weights = ops.while_loop(cond, body, loop)
+        return tokens, weights
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class GreedySampler(Sampler):
+    """Picks the most likely token at every step.
+
+    Example:
+
+    >>> import numpy as np
+    >>> GreedySampler().next_token(np.array([[0.0, 0.0, 0.0, 1.0, 5.0]])).numpy().tolist()
+    [4]
+    """
+
+    def next_token(self, logits):
+        return ops.cast(ops.argmax(logits, axis=-1), "int32")
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class RandomSampler(Sampler):
+    """Samples the next token from `softmax(logits / temperature)`.
+
+    Args:
+        temperature: float > 0; lower is closer to greedy.
+        seed: seed of the sampling.
+    """
+
+    def __init__(self, temperature=1.0, seed=None):
+        if not isinstance(temperature, (int, float)) or temperature <= 0:
+            raise ValueError(f"`temperature` must be a float > 0. Received: temperature={temperature!r}")
+        self.temperature = float(temperature)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def next_token(self, logits):
+        sample = keras.random.categorical(logits / self.temperature, 1, seed=self.seed_generator)
+        return ops.cast(sample[:, 0], "int32")
+
+    def get_config(self):
+        return {"temperature": self.temperature, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class BeamSampler(Sampler):
+    """Beam search: keeps the `beam_width` best partial translations at every step.
+
+    Candidates are ranked by `log P(Y) / lp(Y)` with the GNMT length penalty
+    `lp(Y) = ((5 + |Y|) / 6)^α` (Wu et al. 2016); `α = 0` ranks by log-probability. A beam that has
+    produced `[END]` keeps its score and length and competes with the growing ones; the loop stops
+    when every beam of every example has ended. With `beam_width=1` the result is exactly the
+    greedy one.
+
+    Args:
+        beam_width: number of beams, an int >= 1.
+        length_penalty: `α >= 0` (GNMT uses 0.6 to 1.0).
+    """
+
+    def __init__(self, beam_width=4, length_penalty=0.0):
+        if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
+            raise ValueError(f"`beam_width` must be an int >= 1. Received: beam_width={beam_width!r}")
+        if not isinstance(length_penalty, (int, float)) or length_penalty < 0:
+            raise ValueError(
+                f"`length_penalty` must be a float >= 0. Received: length_penalty={length_penalty!r}"
+            )
+        self.beam_width = beam_width
+        self.length_penalty = float(length_penalty)
+
+    def _penalty(self, length):
+        return ops.power((5.0 + ops.cast(length, "float32")) / 6.0, self.length_penalty)
+
+    def __call__(self, step, state, memory, memory_mask, max_length):
+        k = self.beam_width
+        batch = ops.shape(memory)[0]
+        source_length = ops.shape(memory)[1]
+
+        def tile(x):  # (B, ...) -> (B * K, ...), beams of one example adjacent
+            return ops.repeat(x, k, axis=0)
+
+        memory = tile(memory)
+        memory_mask = None if memory_mask is None else tile(memory_mask)
+        state = [tile(s) for s in state]
+        first = ops.concatenate([ops.zeros((1,)), ops.full((k - 1,), _NEG)])
+        scores = ops.zeros((batch, k)) + first[None, :]  # (B, K) only beam 0 alive at t=0
+        lengths = ops.zeros((batch, k), "int32")
+        done = ops.zeros((batch, k), "bool")
+        tokens = ops.zeros((batch, k, max_length), "int32")
+        weights = ops.zeros((batch, k, max_length, source_length), "float32")
+        previous = ops.full((batch * k,), START, "int32")
+
+        def cond(t, previous, scores, lengths, done, state, tokens, weights):
+            return ops.logical_and(t < max_length, ops.logical_not(ops.all(done)))
+
+        def body(t, previous, scores, lengths, done, state, tokens, weights):
+            logits, state, step_weights = step(previous, state, memory, memory_mask, t)
+            log_probs = ops.log_softmax(_forbid(ops.cast(logits, "float32")), axis=-1)
+            vocab = ops.shape(log_probs)[-1]
+            log_probs = ops.reshape(log_probs, (batch, k, vocab))  # (B, K, V)
+            # An ended beam has exactly one continuation, padding, at no cost.
+            pad_only = ops.where(ops.arange(vocab) == PAD, 0.0, _NEG)[None, None, :]
+            log_probs = ops.where(done[:, :, None], pad_only, log_probs)
+            total = scores[:, :, None] + log_probs  # (B, K, V)
+            new_lengths = lengths + ops.cast(ops.logical_not(done), "int32")  # (B, K)
+            ranked = total / self._penalty(new_lengths)[:, :, None]
+            _, best = ops.top_k(ops.reshape(ranked, (batch, k * vocab)), k)  # (B, K)
+            beam = best // vocab  # (B, K) which old beam each new beam extends
+            token = ops.cast(best % vocab, "int32")
+            scores = ops.take_along_axis(ops.reshape(total, (batch, k * vocab)), best, axis=1)
+            lengths = ops.take_along_axis(new_lengths, beam, axis=1)
+            was_done = ops.take_along_axis(done, beam, axis=1)
+            done = ops.logical_or(was_done, token == END)
+            flat = ops.reshape(beam + ops.arange(batch)[:, None] * k, (-1,))  # (B*K,)
+            state = [ops.take(s, flat, axis=0) for s in state]
+            tokens = _set_column(ops.take(ops.reshape(tokens, (batch * k, -1)), flat, axis=0), t,
+                                 ops.reshape(token, (-1,)))
+            tokens = ops.reshape(tokens, (batch, k, -1))
+            weights = ops.take(ops.reshape(weights, (batch * k, max_length, -1)), flat, axis=0)
+            if step_weights is not None:
+                moved = ops.take(ops.cast(step_weights, "float32"), flat, axis=0)
+                weights = _set_column(weights, t, moved)
+            weights = ops.reshape(weights, (batch, k, max_length, -1))
+            return t + 1, ops.reshape(token, (-1,)), scores, lengths, done, state, tokens, weights
+
+        loop = (ops.convert_to_tensor(0), previous, scores, lengths, done, list(state), tokens, weights)
+        _, _, scores, lengths, _, _, tokens, weights = ops.while_loop(cond, body, loop)
+        best = ops.argmax(scores / self._penalty(lengths), axis=-1)[:, None]  # (B, 1)
+        tokens = ops.take_along_axis(tokens, best[:, :, None], axis=1)[:, 0]  # (B, L)
+        weights = ops.take_along_axis(weights, best[:, :, None, None], axis=1)[:, 0]  # (B, L, S)
+        return tokens, weights
+
+    def get_config(self):
+        return {"beam_width": self.beam_width, "length_penalty": self.length_penalty}
+
+
+_SAMPLERS = {"greedy": GreedySampler, "random": RandomSampler, "beam": BeamSampler}
+
+
+def get(name, **kwargs):
+    """A sampler by name ("greedy", "random", "beam") with its arguments, or a `Sampler` as is."""
+    if isinstance(name, Sampler):
+        return name
+    if name not in _SAMPLERS:
+        raise ValueError(f"Unknown sampler: expected one of {sorted(_SAMPLERS)}. Received: name={name!r}")
+    return _SAMPLERS[name](**kwargs)

@@ -1,0 +1,98 @@
+"""Shared checks for kzoo applications (Translator, DocumentClassifier, ...).
+
+Each check takes the model and a function that runs it, so one helper serves every application:
+
+- `check_keras_roundtrip`: `.keras` save and `keras.models.load_model` without `custom_objects`
+  give identical outputs.
+- `check_savedmodel_standalone`: a SavedModel signature, run in a fresh Python process that
+  imports only tensorflow and tensorflow_text (never kzoo), gives the expected outputs.
+- `agreement`: the share of outputs that agree exactly (for TFLite parity bars such as 99%).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+
+__all__ = ["check_keras_roundtrip", "check_savedmodel_standalone", "agreement"]
+
+
+def _same(a, b):
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b))
+    return a == b
+
+
+def check_keras_roundtrip(model, run, path):
+    """Saves `model` to `path` (a `.keras` file), reloads it and asserts `run` gives the same output.
+
+    Args:
+        model: a built, registered kzoo model.
+        run: `model -> output` (lists, strings, arrays).
+        path: where to write the `.keras` file.
+
+    Returns:
+        The reloaded model.
+    """
+    expected = run(model)
+    model.save(path)
+    restored = keras.models.load_model(path)  # no custom_objects: classes must be registered
+    assert type(restored) is type(model), f"reloaded as {type(restored).__name__}"
+    actual = run(restored)
+    assert _same(expected, actual), f".keras round trip changed the output:\n{expected}\n!=\n{actual}"
+    return restored
+
+
+_STANDALONE = textwrap.dedent(
+    """
+    import json, sys
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (op kernels)
+    path, signature, inputs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    function = tf.saved_model.load(path).signatures[signature]
+    out = function(**{k: tf.constant(v) for k, v in inputs.items()})
+    result = {k: v.numpy().tolist() for k, v in out.items()}
+    result = {k: [x.decode("utf-8") if isinstance(x, bytes) else x for x in v] for k, v in result.items()}
+    assert not any(m == "kzoo" or m.startswith("kzoo.") for m in sys.modules), "kzoo was imported"
+    print("RESULT" + json.dumps(result))
+    """
+)
+
+
+def check_savedmodel_standalone(path, signature, inputs, expected, timeout=300):
+    """Runs a SavedModel signature in a subprocess without kzoo and compares with `expected`.
+
+    Args:
+        path: the SavedModel folder.
+        signature: the signature name, e.g. "serving_default".
+        inputs: dict of input name -> JSON-serialisable list.
+        expected: dict of output name -> list the signature must return exactly.
+    """
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH="")
+    done = subprocess.run(
+        [sys.executable, "-c", _STANDALONE, os.fspath(path), signature, json.dumps(inputs)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=os.path.dirname(os.path.abspath(os.fspath(path))),  # not the repository: kzoo not importable
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = [l for l in done.stdout.splitlines() if l.startswith("RESULT")][-1]
+    result = json.loads(line[len("RESULT"):])
+    for name, values in expected.items():
+        assert result[name] == list(values), f"{signature}/{name}: {result[name]} != {list(values)}"
+    return result
+
+
+def agreement(actual, expected):
+    """Share of positions where `actual[i] == expected[i]`."""
+    if len(actual) != len(expected):
+        raise ValueError(f"Lengths differ: len(actual)={len(actual)}, len(expected)={len(expected)}")
+    return sum(a == e for a, e in zip(actual, expected)) / max(len(expected), 1)

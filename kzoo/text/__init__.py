@@ -1,0 +1,5 @@
+"""Text preprocessing with tensorflow-text: normalisation, splitting, word and wordpiece vocabularies."""
+
+from kzoo.text.tokenizer import END, PAD, RESERVED_TOKENS, START, UNK, Tokenizer, check_texts
+
+__all__ = ["Tokenizer", "check_texts", "PAD", "UNK", "START", "END", "RESERVED_TOKENS"]
