@@ -27,13 +27,11 @@ def masked_softmax(scores, mask=None, axis=-1):
     scores = ops.cast(scores, "float32")
     if mask is None:
         return ops.softmax(scores, axis=axis)
-    mask = ops.broadcast_to(ops.cast(mask, "bool"), ops.shape(scores))
-    lowest = ops.cast(-3.0e38, "float32")
-    masked = ops.where(mask, scores, lowest)
-    shifted = masked - ops.stop_gradient(ops.max(masked, axis=axis, keepdims=True))
-    exp = ops.where(mask, ops.exp(shifted), 0.0)
-    total = ops.sum(exp, axis=axis, keepdims=True)
-    return exp / ops.maximum(total, ops.cast(1e-30, "float32"))
+    mask = ops.cast(mask, "bool")
+    # exp(-3e38 - max) underflows to exactly 0, so masked keys get weight 0 in any row with a
+    # valid key; multiplying by the mask zeroes the (uniform) rows that have none.
+    weights = ops.softmax(ops.where(mask, scores, -3.0e38), axis=axis)
+    return weights * ops.cast(mask, "float32")
 
 
 def _shape(x):

@@ -226,7 +226,8 @@ class MLPScore(Score):
     """Multi-layer perceptron score on the concatenation `[q; k]`.
 
     The first layer is computed as `W₁q + W₂k + b` (equal to `W[q; k] + b`), then each further
-    hidden layer, then a linear output unit.
+    hidden layer, then a linear output unit without bias (a bias shifts every score alike and
+    cannot change the attention weights).
 
     Args:
         hidden_units: sizes of the hidden layers, a non-empty tuple of ints; default (64, 64).
@@ -254,23 +255,25 @@ class MLPScore(Score):
         )
         self.first_bias = self.add_weight(name="first_bias", shape=(first,), initializer="zeros")
         self.hidden = []
-        for i, (fan_in, fan_out) in enumerate(zip(self.hidden_units, self.hidden_units[1:] + (1,))):
+        for i, (fan_in, fan_out) in enumerate(zip(self.hidden_units, self.hidden_units[1:])):
             kernel = self.add_weight(
                 name=f"kernel_{i + 1}", shape=(fan_in, fan_out), initializer="glorot_uniform"
             )
             bias = self.add_weight(name=f"bias_{i + 1}", shape=(fan_out,), initializer="zeros")
             self.hidden.append((kernel, bias))
+        # No output bias: a constant added to every score leaves the softmax unchanged.
+        self.output_kernel = self.add_weight(
+            name="output_kernel", shape=(self.hidden_units[-1], 1), initializer="glorot_uniform"
+        )
         self.built = True
 
     def _calculate_scores(self, query, key):
         q = ops.matmul(query, self.query_kernel)[:, :, None, :]  # (B, Tq, 1, H1)
         k = ops.matmul(key, self.key_kernel)[:, None, :, :]  # (B, 1, Tv, H1)
         h = self.activation(q + k + self.first_bias)  # (B, Tq, Tv, H1)
-        for i, (kernel, bias) in enumerate(self.hidden):
-            h = ops.matmul(h, kernel) + bias
-            if i < len(self.hidden) - 1:
-                h = self.activation(h)
-        return ops.squeeze(h, axis=-1)  # (B, Tq, Tv)
+        for kernel, bias in self.hidden:
+            h = self.activation(ops.matmul(h, kernel) + bias)
+        return ops.squeeze(ops.matmul(h, self.output_kernel), axis=-1)  # (B, Tq, Tv)
 
     def get_config(self):
         config = super().get_config()

@@ -72,13 +72,14 @@ def test_mlp_layers_on_concatenation():
     layer = scores.MLPScore(hidden_units=(5, 3), activation="relu")
     got = np.asarray(layer(Q, K6))
     w = np.concatenate([_np(layer.query_kernel), _np(layer.key_kernel)], axis=0)
-    (k1, b1), (k2, b2) = [(_np(k), _np(b)) for k, b in layer.hidden]
+    ((k1, b1),) = [(_np(k), _np(b)) for k, b in layer.hidden]
+    out = _np(layer.output_kernel)
     for b in range(2):
         for i in range(3):
             for j in range(5):
                 h = np.maximum(np.concatenate([Q[b, i], K6[b, j]]) @ w + _np(layer.first_bias), 0)
                 h = np.maximum(h @ k1 + b1, 0)
-                assert got[b, i, j] == pytest.approx(float((h @ k2 + b2)[0]), abs=1e-4)
+                assert got[b, i, j] == pytest.approx(float((h @ out)[0]), abs=1e-4)
 
 
 @pytest.mark.parametrize(
