@@ -1,0 +1,27 @@
+"""The `Example:` sections of public docstrings run and print what they claim."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "kzoo.layers.scores",
+    "kzoo.layers.attention",
+    "kzoo.layers.hard_attention",
+    "kzoo.layers.local_attention",
+    "kzoo.layers.multi_head_attention",
+    "kzoo.layers.attention_pooling",
+    "kzoo.layers.hierarchical_attention",
+    "kzoo.layers.spatial_attention",
+    "kzoo.plot.attention",
+    "kzoo.export.atomic",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0, f"{name} has no examples"
+    assert result.failed == 0
