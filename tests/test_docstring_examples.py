@@ -6,6 +6,7 @@ import importlib
 import pytest
 
 MODULES = [
+    "kzoo.layers.checks",
     "kzoo.layers.scores",
     "kzoo.layers.attention",
     "kzoo.layers.hard_attention",

@@ -10,6 +10,7 @@ import keras
 from keras import ops
 
 from kzoo.layers import scores as scores_lib
+from kzoo.layers.checks import check_rank, check_same_batch
 
 __all__ = ["Attention", "masked_softmax"]
 
@@ -111,17 +112,8 @@ class Attention(keras.layers.Layer):
 
     def _check_shapes(self, query_shape, value_shape, key_shape):
         for name, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
-            if len(shape) != 3:
-                raise ValueError(
-                    f"`{name}` must have shape (batch_size, length, dim), a rank-3 tensor. "
-                    f"Received: {name}.shape={shape}"
-                )
-        batches = {s[0] for s in (query_shape, value_shape, key_shape)} - {None}
-        if len(batches) > 1:
-            raise ValueError(
-                "`query`, `value` and `key` must have the same batch size. Received: "
-                f"query.shape={query_shape}, value.shape={value_shape}, key.shape={key_shape}"
-            )
+            check_rank(name, shape, ("batch_size", "length", "dim"))
+        check_same_batch(query=query_shape, value=value_shape, key=key_shape)
         if None not in (value_shape[1], key_shape[1]) and value_shape[1] != key_shape[1]:
             raise ValueError(
                 "`value` and `key` must have the same length (axis 1). "
@@ -227,9 +219,3 @@ class Attention(keras.layers.Layer):
             score=scores_lib.serialize(self.score), dropout=self.dropout, seed=self.seed
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["score"] = scores_lib.get(config["score"])
-        return cls(**config)

@@ -15,6 +15,7 @@ from keras import ops
 
 from kzoo.layers import scores as scores_lib
 from kzoo.layers.attention import Attention
+from kzoo.layers.checks import check_rank
 
 __all__ = ["AttentionPooling"]
 
@@ -56,22 +57,14 @@ class AttentionPooling(keras.layers.Layer):
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
-        if len(input_shape) != 3:
-            raise ValueError(
-                "`inputs` must have shape (batch_size, T, D), a rank-3 tensor. "
-                f"Received: inputs.shape={input_shape}"
-            )
+        check_rank("inputs", input_shape, ("batch_size", "T", "D"))
         dim = self.query_dim or input_shape[-1]
         self.query = self.add_weight(name="query", shape=(1, 1, dim), initializer="glorot_uniform")
         self.attention.build([(None, 1, dim), input_shape])
         self.built = True
 
     def call(self, inputs, mask=None, training=None, return_attention_scores=False):
-        if len(inputs.shape) != 3:
-            raise ValueError(
-                "`inputs` must have shape (batch_size, T, D), a rank-3 tensor. "
-                f"Received: inputs.shape={tuple(inputs.shape)}"
-            )
+        check_rank("inputs", inputs.shape, ("batch_size", "T", "D"))
         batch = ops.shape(inputs)[0]
         query = ops.broadcast_to(ops.cast(self.query, inputs.dtype), (batch, 1, self.query.shape[-1]))
         output, weights = self.attention(
@@ -94,9 +87,3 @@ class AttentionPooling(keras.layers.Layer):
             seed=self.seed,
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["score"] = scores_lib.get(config["score"])
-        return cls(**config)

@@ -14,9 +14,11 @@ from keras import ops
 
 from kzoo.layers import scores as scores_lib
 from kzoo.layers.attention_pooling import AttentionPooling
+from kzoo.layers.checks import check_rank
 
 __all__ = ["HierarchicalAttention"]
 
+_WORDS = ("batch_size", "sentences", "words", "dim")
 _RNNS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 
 
@@ -103,11 +105,7 @@ class HierarchicalAttention(keras.layers.Layer):
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
-        if len(input_shape) != 4:
-            raise ValueError(
-                "`inputs` must be word vectors of shape (batch_size, sentences, words, dim), a "
-                f"rank-4 tensor. Received: inputs.shape={input_shape}"
-            )
+        check_rank("inputs", input_shape, _WORDS)
         _, s, w, d = input_shape
         words_shape = (None, w, d)
         if self.word_encoder is not None:
@@ -127,21 +125,13 @@ class HierarchicalAttention(keras.layers.Layer):
         return self.dropout_layer(x, training=training)
 
     def call(self, inputs, mask=None, training=None, return_attention_scores=False):
-        if len(inputs.shape) != 4:
-            raise ValueError(
-                "`inputs` must be word vectors of shape (batch_size, sentences, words, dim), a "
-                f"rank-4 tensor. Received: inputs.shape={tuple(inputs.shape)}"
-            )
+        check_rank("inputs", inputs.shape, _WORDS)
         batch, s, w = ops.shape(inputs)[0], ops.shape(inputs)[1], ops.shape(inputs)[2]
         words = ops.reshape(inputs, (batch * s, w, inputs.shape[-1]))  # (B·S, W, D)
         word_mask = None
         sentence_mask = None
         if mask is not None:
-            if len(mask.shape) != 3:
-                raise ValueError(
-                    "`mask` must be a boolean (batch_size, sentences, words) tensor. "
-                    f"Received: mask.shape={tuple(mask.shape)}"
-                )
+            check_rank("mask", mask.shape, _WORDS[:3])
             mask = ops.cast(mask, "bool")
             word_mask = ops.reshape(mask, (batch * s, w))  # (B·S, W)
             sentence_mask = ops.any(mask, axis=-1)  # (B, S)
@@ -173,9 +163,3 @@ class HierarchicalAttention(keras.layers.Layer):
             seed=self.seed,
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["score"] = scores_lib.get(config["score"])
-        return cls(**config)

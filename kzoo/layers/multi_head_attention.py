@@ -172,9 +172,3 @@ class MultiHeadAttention(keras.layers.Layer):
             seed=self.seed,
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["score"] = scores_lib.get(config["score"])
-        return cls(**config)

@@ -17,6 +17,8 @@ import math
 import keras
 from keras import ops
 
+from kzoo.layers.checks import check_rank, check_same_batch
+
 __all__ = [
     "Score",
     "DotScore",
@@ -30,14 +32,7 @@ __all__ = [
 ]
 
 _PACKAGE = "kzoo"
-
-
-def _check_rank3(name, shape):
-    if len(shape) != 3:
-        raise ValueError(
-            f"`{name}` must have shape (batch_size, length, dim), a rank-3 tensor. "
-            f"Received: {name}.shape={tuple(shape)}"
-        )
+_SEQUENCE = ("batch_size", "length", "dim")
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -69,14 +64,9 @@ class Score(keras.layers.Layer):
         return super().__call__(query, key, **kwargs)
 
     def _check_shapes(self, query_shape, key_shape):
-        _check_rank3("query", query_shape)
-        _check_rank3("key", key_shape)
-        qb, kb = query_shape[0], key_shape[0]
-        if qb is not None and kb is not None and qb != kb:
-            raise ValueError(
-                "`query` and `key` must have the same batch size. "
-                f"Received: query.shape={query_shape}, key.shape={key_shape}"
-            )
+        check_rank("query", query_shape, _SEQUENCE)
+        check_rank("key", key_shape, _SEQUENCE)
+        check_same_batch(query=query_shape, key=key_shape)
         if self.requires_equal_depth and query_shape[-1] != key_shape[-1]:
             raise ValueError(
                 f"The {self.__class__.__name__} needs `query` and `key` of the same last "

@@ -13,6 +13,7 @@ from keras import ops
 
 from kzoo.layers import scores as scores_lib
 from kzoo.layers.attention import Attention
+from kzoo.layers.checks import check_rank, check_same_batch
 
 __all__ = ["SpatialAttention"]
 
@@ -53,21 +54,9 @@ class SpatialAttention(keras.layers.Layer):
 
     @staticmethod
     def _check(query_shape, map_shape):
-        if len(query_shape) != 2:
-            raise ValueError(
-                "`query` must have shape (batch_size, dim), a rank-2 tensor. "
-                f"Received: query.shape={tuple(query_shape)}"
-            )
-        if len(map_shape) != 4:
-            raise ValueError(
-                "`feature_map` must have shape (batch_size, height, width, channels), a rank-4 "
-                f"tensor. Received: feature_map.shape={tuple(map_shape)}"
-            )
-        if None not in (query_shape[0], map_shape[0]) and query_shape[0] != map_shape[0]:
-            raise ValueError(
-                "`query` and `feature_map` must have the same batch size. Received: "
-                f"query.shape={tuple(query_shape)}, feature_map.shape={tuple(map_shape)}"
-            )
+        check_rank("query", query_shape, ("batch_size", "dim"))
+        check_rank("feature_map", map_shape, ("batch_size", "height", "width", "channels"))
+        check_same_batch(query=query_shape, feature_map=map_shape)
 
     def build(self, input_shape):
         if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2:
@@ -115,9 +104,3 @@ class SpatialAttention(keras.layers.Layer):
             score=scores_lib.serialize(self.attention.score), dropout=self.dropout, seed=self.seed
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["score"] = scores_lib.get(config["score"])
-        return cls(**config)
