@@ -1,5 +1,6 @@
 """Text preprocessing with tensorflow-text: normalisation, splitting, word and wordpiece vocabularies."""
 
+from kzoo.text.documents import DocumentTokenizer, check_documents
 from kzoo.text.tokenizer import END, PAD, RESERVED_TOKENS, START, UNK, Tokenizer, check_texts
 
-__all__ = ["Tokenizer", "check_texts", "PAD", "UNK", "START", "END", "RESERVED_TOKENS"]
+__all__ = ["DocumentTokenizer", "check_documents", "Tokenizer", "check_texts", "PAD", "UNK", "START", "END", "RESERVED_TOKENS"]
