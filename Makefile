@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/kzoo demo
+	$(BIN)/kzoo train translator
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

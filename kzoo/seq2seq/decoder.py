@@ -9,7 +9,7 @@ from source to target (Sutskever et al. 2014), the classic baseline.
 Training is teacher forced. Without input feeding and without scheduled sampling every step's
 input is known in advance, so the cell runs over all target steps at once and attention is one
 batched matmul for all steps (the fast path). With input feeding or scheduled sampling the steps
-run in a graph loop (`keras.ops.scan`) that calls the same `step` used by the samplers.
+run in a graph loop (`tf.scan`) that calls the same `step` used by the samplers.
 
 Scheduled sampling (Bengio et al. 2015): in training each step's input is, with probability `p`,
 the model's own previous prediction (argmax) instead of the reference token.
@@ -23,6 +23,7 @@ References:
 """
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from kzoo import layers as kzoo_layers
@@ -191,7 +192,8 @@ class AttentionDecoder(keras.layers.Layer):
     def _attend(self, hidden, memory, target_mask, memory_mask, start, training):
         """`h̃ = tanh(W_c [c; h])` for queries `hidden (B, Tq, U)`; returns `(h̃, weights)`."""
         if self.attention is None:
-            return hidden, None
+            # A new tensor without the RNN's Keras mask: the losses mask padding themselves.
+            return ops.multiply(hidden, 1.0), None
         kwargs = {}
         if isinstance(self.attention, kzoo_layers.LocalAttention) and self.attention.mode == "monotonic":
             tq = ops.shape(hidden)[1]
@@ -252,18 +254,28 @@ class AttentionDecoder(keras.layers.Layer):
             ops.arange(steps),  # (T,)
         )
 
+        batch, source_length = ops.shape(target_ids)[0], ops.shape(memory)[1]
+
         def body(carry, x):
-            state, previous = carry
+            state, previous = carry[0], carry[1]
             reference, use_own, t = x
             tokens = ops.where(use_own, previous, reference)
             logits, state, weights = self.step(tokens, state, memory, memory_mask, t, training)
             prediction = ops.stop_gradient(ops.cast(ops.argmax(logits, axis=-1), reference.dtype))
             if weights is None:
-                weights = ops.zeros((ops.shape(tokens)[0], ops.shape(memory)[1]), logits.dtype)
-            return (state, prediction), (logits, tokens, weights)
+                weights = ops.zeros((batch, source_length), logits.dtype)
+            return (state, prediction, logits, tokens, weights)
 
-        init = (state, ops.zeros_like(target_ids[:, 0]))
-        _, (logits, fed, weights) = ops.scan(body, init, xs)
+        # `tf.scan` (a graph while loop that stacks every step's carry): the carry holds this
+        # step's outputs too, because a Keras `ops.scan` output must have the carry's shapes.
+        init = (
+            state,
+            ops.zeros_like(target_ids[:, 0]),
+            ops.zeros((batch, self.vocabulary_size), memory.dtype),
+            ops.zeros_like(target_ids[:, 0]),
+            ops.zeros((batch, source_length), memory.dtype),
+        )
+        _, _, logits, fed, weights = tf.scan(body, xs, initializer=init)
         logits = ops.transpose(logits, (1, 0, 2))  # (B, T, V)
         weights = None if self.attention is None else ops.transpose(weights, (1, 0, 2))  # (B, T, S)
         return logits, ops.transpose(fed), weights

@@ -203,14 +203,14 @@ class BeamSampler(Sampler):
             done = ops.logical_or(was_done, token == END)
             flat = ops.reshape(beam + ops.arange(batch)[:, None] * k, (-1,))  # (B*K,)
             state = [ops.take(s, flat, axis=0) for s in state]
-            tokens = _set_column(ops.take(ops.reshape(tokens, (batch * k, -1)), flat, axis=0), t,
+            tokens = _set_column(ops.take(ops.reshape(tokens, (batch * k, max_length)), flat, axis=0), t,
                                  ops.reshape(token, (-1,)))
-            tokens = ops.reshape(tokens, (batch, k, -1))
-            weights = ops.take(ops.reshape(weights, (batch * k, max_length, -1)), flat, axis=0)
+            tokens = ops.reshape(tokens, (batch, k, max_length))
+            weights = ops.take(ops.reshape(weights, (batch * k, max_length, source_length)), flat, axis=0)
             if step_weights is not None:
                 moved = ops.take(ops.cast(step_weights, "float32"), flat, axis=0)
                 weights = _set_column(weights, t, moved)
-            weights = ops.reshape(weights, (batch, k, max_length, -1))
+            weights = ops.reshape(weights, (batch, k, max_length, source_length))
             return t + 1, ops.reshape(token, (-1,)), scores, lengths, done, state, tokens, weights
 
         loop = (ops.convert_to_tensor(0), previous, scores, lengths, done, list(state), tokens, weights)

@@ -1,0 +1,150 @@
+"""Translator: fit on the embedded corpus, greedy/beam decoding, attention, bad input, save/load."""
+
+import keras
+import numpy as np
+import pytest
+import sacrebleu
+import tensorflow as tf
+
+from kzoo.applications import Translator
+from kzoo.data import load_embedded, make_pairs_dataset
+from kzoo.testing.application_test import check_keras_roundtrip
+
+SIZE = 6000
+
+
+def train_tiny(seed=0, epochs=4, **kwargs):
+    keras.utils.set_random_seed(seed)
+    sources, targets = load_embedded("train", size=SIZE)
+    config = dict(units=128, embedding_dim=64, seed=seed)
+    config.update(kwargs)
+    translator = Translator(**config)
+    translator.adapt(sources, targets)
+    translator.compile()
+    dataset = make_pairs_dataset(sources, targets, batch_size=32, seed=seed)
+    history = translator.fit(dataset, epochs=epochs, verbose=0)
+    return translator, history
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return train_tiny()[0]
+
+
+@pytest.fixture(scope="module")
+def test_split():
+    return load_embedded("test", size=SIZE)
+
+
+def test_fit_learns_the_embedded_corpus(trained, test_split):
+    sources, targets = test_split
+    hypotheses = trained.translate(sources)
+    bleu = sacrebleu.corpus_bleu(hypotheses, [targets]).score
+    assert bleu > 60, bleu  # 4 short epochs give ~87; an untrained model scores < 2
+
+
+def test_single_string_in_single_string_out(trained, test_split):
+    sources, _ = test_split
+    assert trained.translate(sources[0]) == trained.translate([sources[0]])[0]
+    assert trained.translate([]) == []
+
+
+def test_beam_width_one_equals_greedy_and_beam_is_no_worse(trained, test_split):
+    sources, targets = test_split
+    greedy = trained.translate(sources[:40])
+    assert trained.translate(sources[:40], beam_width=1) == greedy
+    from kzoo.seq2seq import BeamSampler
+
+    ids = trained.source_tokenizer(tf.constant(sources[:40]))
+    beam1, _ = trained.decode_ids(ids, 30, BeamSampler(1))
+    greedy_ids, _ = trained.decode_ids(ids, 30, "greedy")
+    np.testing.assert_array_equal(beam1, greedy_ids)
+    beam4 = trained.translate(sources[:40], beam_width=4, length_penalty=0.6)
+    assert all(isinstance(t, str) and t for t in beam4)
+    b_greedy = sacrebleu.corpus_bleu(greedy, [targets[:40]]).score
+    b_beam = sacrebleu.corpus_bleu(beam4, [targets[:40]]).score
+    assert b_beam >= b_greedy - 5.0
+
+
+def test_batch_decoding_equals_one_by_one(trained, test_split):
+    sources = test_split[0][:6]  # mixed lengths
+    batch = trained.translate(sources)
+    assert batch == [trained.translate(s) for s in sources]
+
+
+def test_return_attention_gives_a_distribution_per_output_token(trained, test_split):
+    source = test_split[0][1]
+    text, record = trained.translate(source, return_attention=True)
+    weights = record["weights"]
+    assert weights.shape == (len(record["target_tokens"]), len(record["source_tokens"]))
+    assert record["source_tokens"] == [w.decode() for w in trained.source_tokenizer.split([source]).to_list()[0]]
+    np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)
+    assert record["target_tokens"][-1] == "[END]" or len(record["target_tokens"]) == trained.max_target_length
+
+
+def test_bad_input_is_handled(trained):
+    out = trained.translate(["", "...", "qqq zzz xyzzy", "! ? ,", "ĉevalo " * 300])
+    assert len(out) == 5 and all(isinstance(t, str) and "[UNK]" not in t for t in out)
+    assert len(trained.translate("lo hundo dormas .", max_length=2).split()) <= 2
+    with pytest.raises(TypeError, match=r"`texts` must be a string or a list of strings. Received: texts of type int"):
+        trained.translate(5)
+    with pytest.raises(TypeError, match=r"texts\[1\]"):
+        trained.translate(["ok", None])
+    with pytest.raises(ValueError, match="beam_width"):
+        trained.translate("x", beam_width=0)
+    with pytest.raises(ValueError, match="max_length"):
+        trained.translate("x", max_length=0)
+
+
+def test_keras_save_load_keeps_vocabularies_and_translations(trained, test_split, tmp_path):
+    sources = test_split[0][:10]
+    restored = check_keras_roundtrip(
+        trained, lambda m: m.translate(sources) + m.translate(sources[:3], beam_width=3), tmp_path / "t.keras"
+    )
+    assert restored.source_tokenizer.vocabulary == trained.source_tokenizer.vocabulary
+    assert restored.target_tokenizer.vocabulary == trained.target_tokenizer.vocabulary
+
+
+def test_same_seed_same_result():
+    sources, targets = load_embedded("train", size=400)
+    runs = []
+    for _ in range(2):
+        keras.utils.set_random_seed(3)
+        tr = Translator(units=16, embedding_dim=8, seed=3)
+        tr.adapt(sources, targets)
+        tr.compile()
+        tr.fit(make_pairs_dataset(sources, targets, batch_size=32, seed=3), epochs=1, verbose=0)
+        runs.append([w.numpy() for w in tr.weights])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        dict(attention=None),
+        dict(attention="local-m", window=2, cell="gru"),
+        dict(attention="local-p", bidirectional=True, num_layers=2),
+        dict(attention="hard", score="dot"),
+        dict(input_feeding=True, scheduled_sampling={"name": "linear", "decay_steps": 20}, tokenizer="wordpiece"),
+    ],
+    ids=["none", "local-m-gru", "local-p-bi-2layers", "hard", "input-feeding-sampling-wordpiece"],
+)
+def test_every_configuration_trains_decodes_and_round_trips(config, tmp_path):
+    sources, targets = load_embedded("train", size=300)
+    keras.utils.set_random_seed(1)
+    tr = Translator(units=16, embedding_dim=8, max_vocabulary_size=300, **config)
+    tr.adapt(sources, targets)
+    tr.compile()
+    history = tr.fit(sources, targets, batch_size=32, epochs=2, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    check_keras_roundtrip(
+        tr, lambda m: m.translate(sources[:4]) + m.translate(sources[:2], beam_width=2), tmp_path / "c.keras"
+    )
+
+
+def test_unadapted_translator_says_what_to_do():
+    with pytest.raises(ValueError, match="adapt"):
+        Translator().translate("hola")
+    with pytest.raises(ValueError, match="units"):
+        Translator(units=15, bidirectional=True)
