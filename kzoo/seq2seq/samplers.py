@@ -15,6 +15,7 @@ References:
 """
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from kzoo.text.tokenizer import END, PAD, START, UNK
@@ -106,7 +107,9 @@ class GreedySampler(Sampler):
     """
 
     def next_token(self, logits):
-        return ops.cast(ops.argmax(logits, axis=-1), "int32")
+        # tf.math.argmax, not keras.ops.argmax: Keras' version bit-twiddles -0.0 with
+        # BitwiseAnd, an op TFLite lacks.
+        return tf.math.argmax(logits, axis=-1, output_type=tf.int32)
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -215,7 +218,7 @@ class BeamSampler(Sampler):
 
         loop = (ops.convert_to_tensor(0), previous, scores, lengths, done, list(state), tokens, weights)
         _, _, scores, lengths, _, _, tokens, weights = ops.while_loop(cond, body, loop)
-        best = ops.argmax(scores / self._penalty(lengths), axis=-1)[:, None]  # (B, 1)
+        best = tf.math.argmax(scores / self._penalty(lengths), axis=-1, output_type=tf.int32)[:, None]  # (B, 1)
         tokens = ops.take_along_axis(tokens, best[:, :, None], axis=1)[:, 0]  # (B, L)
         weights = ops.take_along_axis(weights, best[:, :, None, None], axis=1)[:, 0]  # (B, L, S)
         return tokens, weights

@@ -1,0 +1,56 @@
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kzoo.export import atomic_path, convert, interpreter, load_tflite, register_runner, run, write_metadata
+
+
+def test_atomic_path_keeps_the_old_file_on_error(tmp_path):
+    target = tmp_path / "model.bin"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            open(tmp, "w").write("half")
+            raise RuntimeError("crash")
+    assert target.read_text() == "old"
+    with atomic_path(target) as tmp:
+        open(tmp, "w").write("new")
+    assert target.read_text() == "new" and os.listdir(tmp_path) == ["model.bin"]
+
+
+def test_frozen_while_loop_converts_with_builtin_ops(tmp_path):
+    weight = tf.Variable([[2.0]])
+
+    @tf.function
+    def count(x):  # x (1, 1): multiply by the variable 3 times inside a WHILE loop
+        def body(i, y):
+            return i + 1, tf.matmul(y, weight)
+
+        return tf.while_loop(lambda i, y: i < 3, body, (0, x))[1]
+
+    path = str(tmp_path / "loop.tflite")
+    convert(count, [tf.TensorSpec([1, 1], tf.float32)], path)
+    (out,) = run(interpreter(path), np.array([[1.5]], "float32"))
+    np.testing.assert_allclose(out, [[12.0]])
+
+
+def test_load_tflite_dispatches_on_the_sidecar_kind(tmp_path):
+    path = tmp_path / "m.tflite"
+    path.write_bytes(b"")
+
+    @register_runner("kzoo-test-kind")
+    class Runner:
+        def __init__(self, path, metadata):
+            self.metadata = metadata
+
+    write_metadata(str(path), "kzoo-test-kind", answer=42)
+    assert json.load(open(str(path) + ".json")) == {"kind": "kzoo-test-kind", "answer": 42}
+    assert load_tflite(path).metadata["answer"] == 42
+    write_metadata(str(path), "nope")
+    with pytest.raises(ValueError, match="kind='nope'"):
+        load_tflite(path)
+    with pytest.raises(FileNotFoundError, match="path"):
+        load_tflite(tmp_path / "missing.tflite")
