@@ -30,13 +30,13 @@ def add_train_arguments(parser):
     parser.add_argument("--seed", type=int, default=0)
 
 
-def _bleu(hypotheses, references):
+def _bleu(hypotheses, references, lowercase=False):
     """Corpus BLEU (sacreBLEU's 13a tokenization); `references` is a list of reference lists."""
-    import sacrebleu
+    from kzoo.metrics import BLEU
 
-    width = max(len(r) for r in references)
-    streams = [[r[i] if i < len(r) else r[0] for r in references] for i in range(width)]
-    return sacrebleu.corpus_bleu(hypotheses, streams).score
+    metric = BLEU(lowercase=lowercase)
+    metric.update_state(references, hypotheses)
+    return float(metric.result())
 
 
 def _load(data, limit, seed):
@@ -54,32 +54,9 @@ def _load(data, limit, seed):
         sources, targets = data_lib.load_anki("spa", path=data)
     else:
         raise SystemExit(f"--data must be 'embedded', 'anki-spa' or an existing file. Received: --data={data!r}")
-    return split_grouped(sources, targets, limit, seed)
+    from kzoo.data import split_by_source
 
-
-def split_grouped(sources, targets, limit=None, seed=0, test_fraction=0.02):
-    """A validation split that keeps all pairs of one source sentence together.
-
-    Returns `(train_sources, train_targets, test_sources, test_references)` where each test
-    source appears once with every reference translation of it.
-    """
-    import hashlib
-
-    groups = {}
-    for source, target in zip(sources, targets):
-        groups.setdefault(source, []).append(target)
-    train_s, train_t, test_s, test_r = [], [], [], []
-    for source, refs in groups.items():
-        digest = hashlib.sha256(f"{seed}:{source}".encode("utf-8")).digest()
-        if int.from_bytes(digest[:4], "big") / 2**32 < test_fraction:
-            test_s.append(source)
-            test_r.append(refs)
-        else:
-            train_s.extend([source] * len(refs))
-            train_t.extend(refs)
-    if limit is not None:
-        train_s, train_t = train_s[:limit], train_t[:limit]
-    return train_s, train_t, test_s, test_r
+    return split_by_source(sources, targets, limit=limit, seed=seed)
 
 
 def train(args):

@@ -5,11 +5,13 @@ is not padded to the length of a long one (the "bucketing" of Sutskever et al. 2
 most NMT systems).
 """
 
+import hashlib
+
 import tensorflow as tf
 
 from kzoo.text.tokenizer import check_texts
 
-__all__ = ["make_pairs_dataset", "padding_fraction"]
+__all__ = ["make_pairs_dataset", "padding_fraction", "split_by_source"]
 
 _DEFAULT_BOUNDARIES = (6, 9, 12, 16, 20, 26, 34, 45)  # words; roughly equal shares of real corpora
 
@@ -73,3 +75,29 @@ def padding_fraction(dataset):
             real += counts.sum()
             padded += counts.max(initial=0) * len(counts)
     return 1.0 - real / max(padded, 1)
+
+
+def split_by_source(sources, targets, test_fraction=0.02, limit=None, seed=0):
+    """A held-out split that keeps all pairs of one source sentence together.
+
+    A hash of `(seed, source)` decides, so the split is fixed and identical sources (with all
+    their reference translations) land on the same side; `limit` caps the training pairs.
+
+    Returns `(train_sources, train_targets, test_sources, test_references)` where each test
+    source appears once with every reference translation of it.
+    """
+    groups = {}
+    for source, target in zip(sources, targets):
+        groups.setdefault(source, []).append(target)
+    train_s, train_t, test_s, test_r = [], [], [], []
+    for source, refs in groups.items():
+        digest = hashlib.sha256(f"{seed}:{source}".encode("utf-8")).digest()
+        if int.from_bytes(digest[:4], "big") / 2**32 < test_fraction:
+            test_s.append(source)
+            test_r.append(refs)
+        else:
+            train_s.extend([source] * len(refs))
+            train_t.extend(refs)
+    if limit is not None:
+        train_s, train_t = train_s[:limit], train_t[:limit]
+    return train_s, train_t, test_s, test_r

@@ -44,8 +44,8 @@ def test_bucketing_reduces_padding():
 def test_pairs_dataset_errors():
     with pytest.raises(ValueError, match="same length"):
         make_pairs_dataset(["a"], ["b", "c"])
-    with pytest.raises(TypeError, match="sources"):
-        make_pairs_dataset("a", 3)
+    with pytest.raises(TypeError, match="`targets` must be a string or a list of strings. Received: targets of type int"):
+        make_pairs_dataset(["a"], 3)
 
 
 def test_read_pairs_handles_attribution_columns_and_blank_lines(tmp_path):
