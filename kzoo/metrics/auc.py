@@ -100,39 +100,51 @@ def scatter_add(variable, indices, updates, size):
     A plain variable is updated in place (no dense `(size,)` temporary); the per-replica
     variables of `tf.distribute` do not support scatter, so there the dense sum is added.
     """
-    target = getattr(variable, "value", variable)  # the tf.Variable behind a Keras variable
+    target = variable.value if isinstance(variable, keras.Variable) else variable  # a tf.Variable
     if isinstance(target, tf.distribute.DistributedValues):
         return variable.assign_add(tf.math.unsorted_segment_sum(updates, indices, size))
     return target.scatter_add(tf.IndexedSlices(updates, indices))
 
 
-def groups_from_scores(scores, positive, weights):
-    """Weighted positive/negative totals per distinct score, highest score first.
+def _last(cumulative):
+    """The last entry of a cumulative sum (the total), 0 when it is empty."""
+    return tf.concat([tf.zeros([1], "float64"), cumulative], 0)[-1]
 
-    Returns `(thresholds, pos, neg)`, each `(G,)`; zero-weight samples are dropped first.
+
+def groups_from_scores(scores, positive, weights, drop_zero_weight=True):
+    """Cumulative weighted positives and negatives at each distinct score, highest score first.
+
+    Args:
+        scores, positive, weights: `(N,)` float64.
+        drop_zero_weight: leave zero-weight samples out of the thresholds (as scikit-learn's
+            curves). Areas do not depend on it: such a sample moves no count.
+
+    Returns:
+        `(thresholds, tps, fps)`, each `(G,)`: the weight of positives (negatives) whose score is
+        `>= thresholds[g]`, as scikit-learn's `_binary_clf_curve`.
     """
-    keep = weights > 0
-    scores, positive, weights = (tf.boolean_mask(t, keep) for t in (scores, positive, weights))
-    order = tf.argsort(scores, direction="DESCENDING", stable=True)
+    if drop_zero_weight:
+        keep = weights > 0
+        scores, positive, weights = (tf.boolean_mask(t, keep) for t in (scores, positive, weights))
+    order = tf.argsort(scores, direction="DESCENDING")  # ties are merged below: no need for stable
     scores = tf.gather(scores, order)
-    pos_w = tf.gather(weights * positive, order)
-    neg_w = tf.gather(weights, order) - pos_w
-    new = tf.concat([tf.ones([tf.minimum(tf.size(scores), 1)], "bool"), scores[1:] != scores[:-1]], 0)
-    segment = tf.cumsum(tf.cast(new, "int32")) - 1
-    count = tf.reduce_sum(tf.cast(new, "int32"))
-    pos = tf.math.unsorted_segment_sum(pos_w, segment, count)
-    neg = tf.math.unsorted_segment_sum(neg_w, segment, count)
-    return tf.boolean_mask(scores, new), pos, neg
+    pos_w = weights * positive
+    tps = tf.cumsum(tf.gather(pos_w, order))
+    fps = tf.cumsum(tf.gather(weights - pos_w, order))
+    last_of_ties = tf.concat(
+        [scores[1:] != scores[:-1], tf.ones([tf.minimum(tf.size(scores), 1)], "bool")], 0
+    )
+    return tuple(tf.boolean_mask(t, last_of_ties) for t in (scores, tps, fps))
 
 
-def roc_auc_from_groups(pos, neg, max_fpr=None):
-    """Area under the ROC curve (trapezoids, ties = diagonal) from groups in descending order.
+def roc_auc_from_counts(tps, fps, max_fpr=None):
+    """Area under the ROC curve (trapezoids, ties = diagonal) from cumulative counts.
 
     With `max_fpr`, the McClish-standardized partial AUC up to that false positive rate, as
     scikit-learn's `roc_auc_score(max_fpr=...)`. NaN when either class has no weight.
     """
-    tps = tf.concat([tf.zeros([1], "float64"), tf.cumsum(pos)], 0)
-    fps = tf.concat([tf.zeros([1], "float64"), tf.cumsum(neg)], 0)
+    zero = tf.zeros([1], "float64")
+    tps, fps = tf.concat([zero, tps], 0), tf.concat([zero, fps], 0)
     p, n = tps[-1], fps[-1]
     defined = tf.logical_and(p > 0, n > 0)
     p_safe, n_safe = tf.where(defined, p, 1.0), tf.where(defined, n, 1.0)
@@ -152,11 +164,11 @@ def roc_auc_from_groups(pos, neg, max_fpr=None):
     return tf.where(defined, area, tf.constant(math.nan, "float64"))
 
 
-def average_precision_from_groups(pos, neg):
-    """Average precision `sum_k (R_k - R_(k-1)) P_k` (step-wise, no interpolation), as
-    scikit-learn's `average_precision_score`. NaN without positives."""
-    tps, fps = tf.cumsum(pos), tf.cumsum(neg)
-    p = tf.reduce_sum(pos)
+def average_precision_from_counts(tps, fps):
+    """Average precision `sum_k (R_k - R_(k-1)) P_k` (step-wise, no interpolation) from
+    cumulative counts, as scikit-learn's `average_precision_score`. NaN without positives."""
+    pos = tps - tf.concat([tf.zeros([1], "float64"), tps[:-1]], 0)
+    p = _last(tps)
     predicted = tps + fps
     precision = tps / tf.where(predicted > 0, predicted, 1.0)
     ap = tf.reduce_sum(pos * precision) / tf.where(p > 0, p, 1.0)
@@ -333,6 +345,10 @@ class RankingMetric(keras.metrics.Metric):
         """The histogram as `(columns, groups, num_bins)`."""
         return tf.reshape(ops.convert_to_tensor(self.histogram), (self._num, self._groups, self.num_bins))
 
+    def _column_counts(self, i):
+        """Cumulative `(tps, fps)` over the bins of column i, highest bin first."""
+        return tuple(tf.cumsum(t) for t in self._column_groups(i))
+
     def _column_groups(self, i):
         """`(pos, neg)` per bin of column i, highest bin first (binned, one-vs-rest)."""
         h = self._histogram()[i]
@@ -424,14 +440,14 @@ class AUC(RankingMetric):
             max_fpr = float(max_fpr)
         self.max_fpr = max_fpr
 
-    def _area(self, pos, neg):
+    def _area(self, tps, fps):
         if self.curve == "PR":
-            return average_precision_from_groups(pos, neg)
-        return roc_auc_from_groups(pos, neg, self.max_fpr)
+            return average_precision_from_counts(tps, fps)
+        return roc_auc_from_counts(tps, fps, self.max_fpr)
 
-    def _exact_groups(self, scores, positive, weights):
-        _, pos, neg = groups_from_scores(scores, positive, weights)
-        return pos, neg
+    def _exact_counts(self, scores, positive, weights):
+        _, tps, fps = groups_from_scores(scores, positive, weights, drop_zero_weight=False)
+        return tps, fps
 
     def _ovo(self):
         c = self._num
@@ -449,12 +465,12 @@ class AUC(RankingMetric):
                 for x, y in ((a, b), (b, a)):
                     if self.num_bins is None:
                         in_pair = tf.cast(tf.logical_or(tf.equal(labels, x), tf.equal(labels, y)), "float64")
-                        pos, neg = self._exact_groups(
+                        tps, fps = self._exact_counts(
                             data[:, x], tf.cast(tf.equal(labels, x), "float64"), weights * in_pair
                         )
                     else:
-                        pos, neg = h[x, x][::-1], h[x, y][::-1]
-                    both.append(roc_auc_from_groups(pos, neg))
+                        tps, fps = tf.cumsum(h[x, x][::-1]), tf.cumsum(h[x, y][::-1])
+                    both.append(roc_auc_from_counts(tps, fps))
                 pair_weight = tf.reduce_sum(weights * in_pair) if self.num_bins is None else (
                     tf.reduce_sum(h[a, a]) + tf.reduce_sum(h[a, b])
                 )
@@ -472,14 +488,13 @@ class AUC(RankingMetric):
             columns = self._columns()
             if self.average == "micro" and self.task != "binary":
                 columns = [tuple(tf.concat(parts, 0) for parts in zip(*columns))]
-            per_column = [self._exact_groups(*col) for col in columns]
-            support = [tf.reduce_sum(col[1] * col[2]) for col in columns]
+            per_column = [self._exact_counts(*col) for col in columns]
         else:
-            per_column = [self._column_groups(i) for i in range(self._num)]
+            per_column = [self._column_counts(i) for i in range(self._num)]
             if self.average == "micro" and self.task != "binary":
                 per_column = [tuple(tf.add_n(list(parts)) for parts in zip(*per_column))]
-            support = [tf.reduce_sum(pos) for pos, _ in per_column]
-        values = tf.stack([self._area(pos, neg) for pos, neg in per_column])
+        support = [_last(tps) for tps, _ in per_column]
+        values = tf.stack([self._area(tps, fps) for tps, fps in per_column])
         _warn_undefined(values, "ROC AUC" if self.curve == "ROC" else "Average precision")
         if self.task == "binary" or self.average == "micro":
             return values[0]

@@ -5,9 +5,9 @@ import numpy as np
 import tensorflow as tf
 
 from kzoo.metrics.auc import RankingMetric
-from kzoo.metrics.auc import average_precision_from_groups
+from kzoo.metrics.auc import average_precision_from_counts
 from kzoo.metrics.auc import groups_from_scores
-from kzoo.metrics.auc import roc_auc_from_groups
+from kzoo.metrics.auc import roc_auc_from_counts
 
 __all__ = ["ROCCurve", "PrecisionRecallCurve"]
 
@@ -27,17 +27,18 @@ class _Curve(RankingMetric):
         super().__init__(task=task, num_classes=num_classes, num_bins=None, **kwargs)
         self.class_names = list(class_names) if class_names is not None else None
 
-    def _curve(self, thresholds, pos, neg):
+    def _curve(self, thresholds, tps, fps):
+        """The curve from cumulative counts at each distinct score, highest first."""
         raise NotImplementedError
 
-    def _area(self, pos, neg):
+    def _area(self, tps, fps):
         raise NotImplementedError
 
     def _per_column(self):
         out = []
         for scores, positive, weights in self._columns():
-            thresholds, pos, neg = groups_from_scores(scores, positive, weights)
-            out.append((self._curve(thresholds, pos, neg), self._area(pos, neg)))
+            thresholds, tps, fps = groups_from_scores(scores, positive, weights)
+            out.append((self._curve(thresholds, tps, fps), self._area(tps, fps)))
         return out
 
     def result(self):
@@ -89,8 +90,7 @@ class ROCCurve(_Curve):
         super().__init__(**kwargs)
         self.drop_intermediate = bool(drop_intermediate)
 
-    def _curve(self, thresholds, pos, neg):
-        tps, fps = tf.cumsum(pos), tf.cumsum(neg)
+    def _curve(self, thresholds, tps, fps):
         if self.drop_intermediate:
             n = tf.size(tps)
             second = lambda v: v[2:] - 2 * v[1:-1] + v[:-2]  # noqa: E731
@@ -106,8 +106,8 @@ class ROCCurve(_Curve):
         tpr = tf.where(p > 0, tps / tf.where(p > 0, p, 1.0), np.nan)
         return fpr, tpr, thresholds
 
-    def _area(self, pos, neg):
-        return roc_auc_from_groups(pos, neg)
+    def _area(self, tps, fps):
+        return roc_auc_from_counts(tps, fps)
 
     def _plot_function(self, plots):
         return plots.plot_roc_curve
@@ -134,8 +134,7 @@ class PrecisionRecallCurve(_Curve):
     [[0.6666666666666666, 1.0, 1.0, 1.0], [1.0, 1.0, 0.5, 0.0]]
     """
 
-    def _curve(self, thresholds, pos, neg):
-        tps, fps = tf.cumsum(pos), tf.cumsum(neg)
+    def _curve(self, thresholds, tps, fps):
         predicted = tps + fps
         precision = tps / tf.where(predicted > 0, predicted, 1.0)
         p = tps[-1]
@@ -143,8 +142,8 @@ class PrecisionRecallCurve(_Curve):
         one, zero = tf.ones([1], "float64"), tf.zeros([1], "float64")
         return tf.concat([precision[::-1], one], 0), tf.concat([recall[::-1], zero], 0), thresholds[::-1]
 
-    def _area(self, pos, neg):
-        return average_precision_from_groups(pos, neg)
+    def _area(self, tps, fps):
+        return average_precision_from_counts(tps, fps)
 
     def _plot_function(self, plots):
         return plots.plot_precision_recall_curve
