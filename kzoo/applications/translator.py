@@ -32,6 +32,13 @@ from kzoo.text.tokenizer import Tokenizer, check_texts
 __all__ = ["Translator"]
 
 
+class _FunctionCache:
+    """Holds compiled decoding functions out of sight of Keras and SavedModel tracking."""
+
+    def __init__(self):
+        self.functions = {}
+
+
 @keras.saving.register_keras_serializable(package="kzoo")
 class Translator(keras.Model):
     """Attention encoder-decoder that translates strings, trained with `fit`.
@@ -113,7 +120,7 @@ class Translator(keras.Model):
         self.seed = seed
         self.source_tokenizer = Tokenizer(source_vocabulary, tokenizer, lowercase, max_source_length, name="source_tokenizer")
         self.target_tokenizer = Tokenizer(target_vocabulary, tokenizer, lowercase, max_target_length + 1, name="target_tokenizer")
-        self._decode_functions = {}
+        self._decode_functions = _FunctionCache()
         if source_vocabulary is not None and target_vocabulary is not None:
             self._make_layers()
 
@@ -257,7 +264,7 @@ class Translator(keras.Model):
 
     def _decode_function(self, beam_width, length_penalty, return_attention):
         key = (beam_width, float(length_penalty), return_attention)
-        if key not in self._decode_functions:
+        if key not in self._decode_functions.functions:
             sampler = "greedy" if beam_width == 1 else samplers_lib.BeamSampler(beam_width, length_penalty)
 
             @tf.function(
@@ -269,8 +276,8 @@ class Translator(keras.Model):
                 tokens, weights = self.decode_ids(source_ids, max_length, sampler, return_attention)
                 return source_ids, tokens, weights, self.target_tokenizer.detokenize(tokens)
 
-            self._decode_functions[key] = decode
-        return self._decode_functions[key]
+            self._decode_functions.functions[key] = decode
+        return self._decode_functions.functions[key]
 
     def translate(self, texts, beam_width=1, max_length=None, length_penalty=0.0, return_attention=False):
         """Translates a string or a list of strings.

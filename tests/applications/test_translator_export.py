@@ -32,7 +32,8 @@ def test_sources():
 
 
 @pytest.fixture(scope="module")
-def saved_model(trained, tmp_path_factory):
+def saved_model(trained, tmp_path_factory, test_sources):
+    trained.translate(test_sources[0][:2])  # export after translate() (cached tf.functions) must work
     return trained.export(str(tmp_path_factory.mktemp("export") / "saved_model"), beam_width=3)
 
 
