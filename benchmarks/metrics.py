@@ -1,8 +1,13 @@
 """AUC side by side: kzoo exact and binned, keras.metrics.AUC, scikit-learn, torchmetrics.
 
-2M scores in batches of 8192, four score distributions. Prints update+result time (median of
-several runs), the ratio to Keras' 200-bucket AUC, and the absolute error against the exact AUC
-(scikit-learn's `roc_auc_score`). Run: `.venv/bin/python benchmarks/metrics.py [--n N] [--repeats R]`.
+2M scores in batches of 8192, four score distributions. Every run builds a fresh metric and times
+`update_state` over all batches plus one `result()`, both as `tf.function`s and tracing included
+(what `evaluate()` pays once). Runs are interleaved (one run of every implementation per round)
+so that load from other processes hits all of them alike; the table prints the median time, the
+median of the per-round ratios to Keras' 200-bucket AUC, the absolute error against the exact AUC
+(scikit-learn's `roc_auc_score`) and, for kzoo's binned AUC, its guaranteed error bound.
+
+Run: `.venv/bin/python benchmarks/metrics.py [--n N] [--repeats R]`.
 """
 
 import argparse
@@ -21,6 +26,7 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 import kzoo  # noqa: E402
 
 BATCH = 8192
+BASELINE = "keras AUC (200)"
 
 
 def distributions(n, rng):
@@ -39,77 +45,97 @@ def distributions(n, rng):
     }
 
 
-def time_metric(make, y, p, repeats):
-    batches = [
-        (tf.constant(y[i : i + BATCH]), tf.constant(p[i : i + BATCH])) for i in range(0, len(y), BATCH)
-    ]
-    times, value = [], None
-    for _ in range(repeats):
+def keras_metric(make):
+    """One timed run of a Keras metric: `(seconds, result seconds, value, metric)`."""
+
+    def run(batches):
         metric = make()
         update = tf.function(metric.update_state)
         result = tf.function(metric.result)
         start = time.perf_counter()
         for yb, pb in batches:
             update(yb, pb)
+        middle = time.perf_counter()
         value = float(result())
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), value
+        end = time.perf_counter()
+        return end - start, end - middle, value, metric
+
+    return run
 
 
-def time_sklearn(y, p, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        value = roc_auc_score(y, p)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), value
+def sklearn_run(batches, y, p):
+    start = time.perf_counter()
+    value = roc_auc_score(y, p)
+    seconds = time.perf_counter() - start
+    return seconds, seconds, value, None
+
+
+def torch_run(torch, torchmetrics, y, p):
+    start = time.perf_counter()
+    metric = torchmetrics.AUROC(task="binary")
+    for i in range(0, len(y), BATCH):
+        metric.update(torch.from_numpy(p[i : i + BATCH]), torch.from_numpy(y[i : i + BATCH]))
+    middle = time.perf_counter()
+    value = float(metric.compute())
+    end = time.perf_counter()
+    return end - start, end - middle, value, None
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=2_000_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     contenders = {
-        "kzoo AUC exact": lambda: kzoo.metrics.AUC(),
-        "kzoo AUC binned (2**16)": lambda: kzoo.metrics.AUC(num_bins=2**16),
-        "keras AUC (200)": lambda: keras.metrics.AUC(num_thresholds=200),
-        "keras AUC (1000)": lambda: keras.metrics.AUC(num_thresholds=1000),
+        "kzoo AUC exact": keras_metric(lambda: kzoo.metrics.AUC()),
+        "kzoo AUC binned (2**16)": keras_metric(lambda: kzoo.metrics.AUC(num_bins=2**16)),
+        BASELINE: keras_metric(lambda: keras.metrics.AUC(num_thresholds=200)),
+        "keras AUC (1000)": keras_metric(lambda: keras.metrics.AUC(num_thresholds=1000)),
     }
     try:
         import torch
         import torchmetrics
-
-        has_torch = True
     except ImportError:
-        has_torch = False
-    print(f"{args.n} scores, batches of {BATCH}, median of {args.repeats} runs; "
-          f"torchmetrics {'included' if has_torch else 'not installed'}\n")
-    print("| distribution | implementation | time (s) | x keras-200 time | abs error |")
-    print("|---|---|---:|---:|---:|")
+        torch = torchmetrics = None
+    print(
+        f"{args.n} scores, batches of {BATCH}, median of {args.repeats} interleaved runs; "
+        f"torchmetrics {'included' if torch else 'not installed'}\n"
+    )
+    print("| distribution | implementation | time (s) | of which result() (s) "
+          "| x keras-200 time | abs error | error bound |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for dist, (y, p) in distributions(args.n, rng).items():
         p = p.astype("float32")
         y = y.astype("int32")
         exact = roc_auc_score(y, p)
-        rows = {name: time_metric(make, y, p, args.repeats) for name, make in contenders.items()}
-        rows["scikit-learn roc_auc_score"] = time_sklearn(y, p, args.repeats)
-        if has_torch:
-            def run_torch():
-                m = torchmetrics.AUROC(task="binary")
-                for i in range(0, len(y), BATCH):
-                    m.update(torch.from_numpy(p[i : i + BATCH]), torch.from_numpy(y[i : i + BATCH]))
-                return float(m.compute())
-
-            t = []
-            for _ in range(args.repeats):
-                start = time.perf_counter()
-                v = run_torch()
-                t.append(time.perf_counter() - start)
-            rows["torchmetrics AUROC"] = (statistics.median(t), v)
-        base = rows["keras AUC (200)"][0]
-        for name, (seconds, value) in rows.items():
-            print(f"| {dist} | {name} | {seconds:.3f} | {seconds / base:.2f} | {abs(value - exact):.2e} |")
+        batches = [
+            (tf.constant(y[i : i + BATCH]), tf.constant(p[i : i + BATCH]))
+            for i in range(0, len(y), BATCH)
+        ]
+        runs = dict(contenders)
+        runs["scikit-learn roc_auc_score"] = lambda b: sklearn_run(b, y, p)
+        if torch is not None:
+            runs["torchmetrics AUROC"] = lambda b: torch_run(torch, torchmetrics, y, p)
+        rounds = {name: [] for name in runs}
+        for _ in range(args.repeats):
+            for name, run in runs.items():
+                rounds[name].append(run(batches))
+        for name, results in rounds.items():
+            seconds = statistics.median(r[0] for r in results)
+            in_result = statistics.median(r[1] for r in results)
+            ratio = statistics.median(r[0] / b[0] for r, b in zip(results, rounds[BASELINE]))
+            value, metric = results[-1][2], results[-1][3]
+            bound = (
+                f"{float(metric.binned_error_bound()[0]):.1e}"
+                if isinstance(metric, kzoo.metrics.AUC) and metric.num_bins
+                else ""
+            )
+            print(
+                f"| {dist} | {name} | {seconds:.3f} | {in_result:.3f} | {ratio:.2f} "
+                f"| {abs(value - exact):.2e} | {bound} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

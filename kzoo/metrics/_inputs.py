@@ -53,18 +53,32 @@ def _received(x):
     return text[:-1] + ", ...]" if values.size > 8 else text
 
 
-def ensure(condition, message, received):
+def ensure(condition, message, received, pending=None):
     """Raises `ValueError(message + Received: ...)` when `condition` is not all True.
 
-    Eagerly the check is a Python `if`; in a graph (`fit`, `evaluate`, `tf.function`) it is a
-    `tf.debugging.Assert` whose InvalidArgumentError carries the same message.
+    Eagerly the check is a Python `if`. In a graph (`fit`, `evaluate`, `tf.function`) it is a
+    `tf.debugging.Assert` whose InvalidArgumentError carries the same message; with a `pending`
+    list the check is appended there instead, for one `assert_all` (one Assert op per batch
+    rather than one per check: each costs a metric update measurable time).
     """
     condition = tf.reduce_all(condition)
     if tf.executing_eagerly():
         if not bool(condition):
             raise ValueError(f"{message} Received: {received()}")
+    elif pending is not None:
+        pending.append((condition, message))
+    else:
+        tf.debugging.Assert(condition, [message])
+
+
+def assert_all(pending):
+    """One graph Assert for the `(condition, message)` pairs of `ensure`; the error lists the
+    messages of the failed checks."""
+    if not pending:
         return
-    tf.debugging.Assert(condition, [message])
+    conditions = tf.stack([condition for condition, _ in pending])
+    failed = [tf.where(condition, "", message) for condition, message in pending]
+    tf.debugging.Assert(tf.reduce_all(conditions), failed)
 
 
 def _static_rank(x):
@@ -118,6 +132,7 @@ def format_inputs(
     Returns:
         `labels` int32, `scores` in their float dtype (float64 kept), `weights` float64.
     """
+    pending = []  # graph-mode checks, asserted together at the end
     mask = getattr(y_pred, "_keras_mask", None)  # set by Keras layers with supports_masking
     y_pred = tf.convert_to_tensor(y_pred)
     if not y_pred.dtype.is_floating:
@@ -150,6 +165,7 @@ def format_inputs(
             tf.reduce_all(tf.equal(tf.shape(y_true), label_shape)),
             "y_true and y_pred have mismatched shapes.",
             lambda: f"y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}",
+            pending=pending,
         )
         y_true = tf.cast(y_true, "int32")
         weights = tf.ones(label_shape, "float64")
@@ -174,6 +190,7 @@ def format_inputs(
                 tf.reduce_all(tf.equal(tf.shape(y_true), tf.shape(y_pred))),
                 f"For task='{task}', y_true and y_pred must have the same shape.",
                 lambda: f"y_true.shape={tuple(y_true.shape)}",
+                pending=pending,
             )
         if y_true.dtype.is_floating or y_true.dtype == tf.bool:
             y_true_float = tf.cast(y_true, "float64")
@@ -181,6 +198,7 @@ def format_inputs(
                 tf.equal(y_true_float, tf.round(y_true_float)),
                 f"For task='{task}', y_true must hold 0 and 1.",
                 lambda: f"y_true={_received(y_true)}",
+                pending=pending,
             )
         y_true = tf.cast(y_true, "int32")
         label_shape = tf.shape(y_pred)
@@ -199,6 +217,7 @@ def format_inputs(
             tf.logical_and(sample_weight >= 0, tf.math.is_finite(sample_weight)),
             "sample_weight must be finite and non-negative.",
             lambda: f"sample_weight={_received(sample_weight)}",
+            pending=pending,
         )
         weights = weights * _broadcast_weight(sample_weight, label_shape, rank)
 
@@ -209,18 +228,22 @@ def format_inputs(
         + (f" with num_classes={num_classes}." if task == "multiclass" else ".")
         + (" Set `ignore_index` to leave a padding label out." if ignore_index is None else ""),
         lambda: f"y_true={_received(tf.boolean_mask(y_true, (weights > 0) & ((y_true < 0) | (y_true >= high))))}",
+        pending=pending,
     )
     ensure(
         tf.logical_not(tf.math.is_nan(y_pred)),
         "y_pred contains NaN scores.",
         lambda: f"y_pred={_received(y_pred)}",
+        pending=pending,
     )
     if not from_logits:
         ensure(
             tf.logical_and(y_pred >= 0, y_pred <= 1),
             "y_pred must hold probabilities in [0, 1]; for logits pass `from_logits=True`.",
             lambda: f"y_pred={_received(tf.boolean_mask(y_pred, (y_pred < 0) | (y_pred > 1)))}",
+            pending=pending,
         )
+    assert_all(pending)
     y_true = tf.where(weights > 0, y_true, tf.zeros_like(y_true))
 
     if task == "multiclass":
