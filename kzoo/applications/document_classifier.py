@@ -352,6 +352,8 @@ class DocumentClassifier(keras.Model):
                 f"(labels). Received: {type(data).__name__}"
             )
         spec = data.element_spec
+        if isinstance(spec, tuple) and len(spec) == 2 and spec[0].dtype == tf.int32 and spec[0].shape.rank == 3:
+            return data  # already `(ids, labels)` (Keras's validation pass calls `evaluate` with them)
         if not (isinstance(spec, tuple) and len(spec) == 2 and spec[0].dtype == tf.string):
             raise TypeError(
                 "The dataset must yield `(text, label)` pairs with string texts. "

@@ -1,0 +1,185 @@
+"""DocumentClassifier architectures side by side on the movie reviews (Pang & Lee 2004).
+
+Cross-validation over the folds of the shared copy (`cv0xx`-`cv8xx`, 200 reviews each): for each
+test fold, every architecture trains on the other folds (a tenth of them held out for early
+stopping on validation loss, best weights restored) within `--minutes-per-model` minutes, and is
+scored on the test fold with kzoo's metrics (`kzoo.applications.ClassificationReport`). A TF-IDF
++ logistic-regression baseline (scikit-learn, word 1-2-grams) runs on the same folds for context.
+
+Anchor: Pang & Lee (2004) report 87.2% accuracy on this corpus (naive Bayes with subjectivity
+extraction, 10-fold cross-validation). The printed ratio is accuracy / 0.872.
+
+Usage:
+    python benchmarks/document_classifier.py                      # full protocol: 9 folds, 10 min per model
+    python benchmarks/document_classifier.py --folds 8 --minutes-per-model 3 --architectures han,bigru_last
+
+Recipe (no pretrained embeddings offline): vocabulary of words seen at least twice in the
+training folds, 100-d embeddings, dropout 0.5, Adam 2e-3, batch 32, early stopping (patience 2).
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+DEFAULT_DATA = os.path.join(ROOT, "..", "shared", "data", "docclass", "movie_reviews")
+ANCHOR = 0.872  # Pang & Lee (2004), Table 2: NB on subjective extracts, 10-fold CV
+
+
+def parse_args(argv=None):
+    from kzoo.applications import ARCHITECTURES
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=DEFAULT_DATA, help="folder with pos/ and neg/ reviews")
+    parser.add_argument("--folds", default="all", help="test folds, e.g. '8' or '0,4,8'; 'all' = every fold present")
+    parser.add_argument("--architectures", default=",".join(ARCHITECTURES), help="comma-separated architectures")
+    parser.add_argument("--minutes-per-model", type=float, default=10.0, help="training time limit per model and fold")
+    parser.add_argument("--epochs", type=int, default=30, help="most epochs (early stopping usually ends sooner)")
+    parser.add_argument("--embedding-dim", type=int, default=100)
+    parser.add_argument("--units", type=int, default=50, help="GRU units per direction")
+    parser.add_argument("--filters", type=int, default=100, help="CNN filters per width")
+    parser.add_argument("--max-sentences", type=int, default=40, help="covers 75%% of the reviews whole")
+    parser.add_argument("--max-words", type=int, default=50, help="covers 95%% of the sentences whole")
+    parser.add_argument("--dropout", type=float, default=0.5)
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--min-count", type=int, default=2)
+    parser.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF logistic regression")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", default=None, help="also write the per-fold results here")
+    return parser.parse_args(argv)
+
+
+class TimeLimit:
+    """Stops training after `seconds` (checked after every batch)."""
+
+    def __init__(self, seconds):
+        import keras
+
+        class _Callback(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self.start = time.time()
+                self.hit = False
+
+            def on_train_batch_end(self, batch, logs=None):
+                if time.time() - self.start > seconds:
+                    self.model.stop_training = True
+                    self.hit = True
+
+        self.callback = _Callback()
+
+
+def validation_split(texts, labels, seed, fraction=0.1):
+    fit, validation = ([], []), ([], [])
+    for text, label in zip(texts, labels):
+        digest = hashlib.sha256(f"{seed}:{text}".encode("utf-8")).digest()
+        side = validation if int.from_bytes(digest[:4], "big") / 2**32 < fraction else fit
+        side[0].append(text)
+        side[1].append(label)
+    return fit, validation
+
+
+def run_model(architecture, train, test, args):
+    import keras
+
+    from kzoo.applications import DocumentClassifier
+
+    keras.utils.set_random_seed(args.seed)
+    model = DocumentClassifier(
+        num_classes=2,
+        architecture=architecture,
+        max_sentences=args.max_sentences,
+        max_words=args.max_words,
+        embedding_dim=args.embedding_dim,
+        units=args.units,
+        filters=args.filters,
+        dropout=args.dropout,
+        class_names=["neg", "pos"],
+        seed=args.seed,
+    )
+    model.adapt(train[0], min_count=args.min_count)
+    model.compile(learning_rate=args.learning_rate)
+    fit, validation = validation_split(*train, args.seed)
+    limit = TimeLimit(args.minutes_per_model * 60)
+    stop = keras.callbacks.EarlyStopping("val_loss", patience=2, restore_best_weights=True)
+    start = time.time()
+    history = model.fit(
+        fit[0], fit[1], batch_size=args.batch_size, epochs=args.epochs, validation_data=validation,
+        callbacks=[stop, limit.callback], verbose=0,
+    )
+    seconds = time.time() - start
+    if limit.callback.hit and stop.best_weights is not None:
+        model.set_weights(stop.best_weights)  # stopped by the clock: keep the best epoch seen
+    report = model.report(*test)
+    return {
+        **{k: report.metrics[k] for k in ("accuracy", "f1_macro", "roc_auc")},
+        "epochs": len(history.history["loss"]),
+        "train_seconds": seconds,
+        "time_limited": limit.callback.hit,
+        "parameters": model.count_params(),
+    }
+
+
+def run_baseline(train, test):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from kzoo.applications import ClassificationReport
+
+    start = time.time()
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    classifier = LogisticRegression(C=10.0, max_iter=2000).fit(vectorizer.fit_transform(train[0]), train[1])
+    report = ClassificationReport(test[1], classifier.predict_proba(vectorizer.transform(test[0])))
+    return {**{k: report.metrics[k] for k in ("accuracy", "f1_macro", "roc_auc")}, "epochs": 0,
+            "train_seconds": time.time() - start, "time_limited": False, "parameters": len(vectorizer.vocabulary_) + 1}
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from kzoo.applications import ARCHITECTURES
+    from kzoo.data import load_movie_reviews
+
+    architectures = [a.strip() for a in args.architectures.split(",") if a.strip()]
+    unknown = sorted(set(architectures) - set(ARCHITECTURES))
+    if unknown:
+        raise SystemExit(f"--architectures: unknown {unknown}; expected some of {sorted(ARCHITECTURES)}")
+    if not os.path.isdir(args.data):
+        raise SystemExit(f"--data: no folder {args.data!r} (the shared movie reviews, or pos/ and neg/ folders)")
+    texts, labels, folds = load_movie_reviews(args.data, return_folds=True)
+    present = sorted(set(folds))
+    test_folds = present if args.folds == "all" else [int(f) for f in args.folds.split(",")]
+    rows = (["tfidf_logreg"] if not args.no_baseline else []) + architectures
+    results = {name: [] for name in rows}
+    print(f"{len(texts)} reviews, folds {present}; test folds {test_folds}; "
+          f"{args.minutes_per_model:g} min per model", flush=True)
+    for fold in test_folds:
+        train = ([t for t, f in zip(texts, folds) if f != fold], [l for l, f in zip(labels, folds) if f != fold])
+        test = ([t for t, f in zip(texts, folds) if f == fold], [l for l, f in zip(labels, folds) if f == fold])
+        for name in rows:
+            result = run_baseline(train, test) if name == "tfidf_logreg" else run_model(name, train, test, args)
+            results[name].append({"fold": fold, **result})
+            print(f"fold {fold} {name:16s} acc {result['accuracy']:.4f}  macro-F1 {result['f1_macro']:.4f}  "
+                  f"ROC-AUC {result['roc_auc']:.4f}  ({result['epochs']} epochs, {result['train_seconds']:.0f} s"
+                  f"{', time limit' if result['time_limited'] else ''})", flush=True)
+    print(f"\n| model | accuracy | macro F1 | ROC-AUC | accuracy / Pang & Lee 87.2% | epochs | train s / fold |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name in rows:
+        runs = results[name]
+        mean = {k: float(np.mean([r[k] for r in runs])) for k in ("accuracy", "f1_macro", "roc_auc", "epochs", "train_seconds")}
+        spread = f" ± {np.std([r['accuracy'] for r in runs]):.3f}" if len(runs) > 1 else ""
+        print(f"| {name} | {mean['accuracy']:.4f}{spread} | {mean['f1_macro']:.4f} | {mean['roc_auc']:.4f} | "
+              f"{mean['accuracy'] / ANCHOR:.3f} | {mean['epochs']:.1f} | {mean['train_seconds']:.0f} |")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"args": vars(args), "results": results}, f, indent=1)
+    return results
+
+
+if __name__ == "__main__":
+    main()
