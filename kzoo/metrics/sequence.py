@@ -321,9 +321,13 @@ class _ErrorRate(SequenceMetric):
         return [errors, length]
 
     def result(self):
-        """Errors (substitutions + deletions + insertions) divided by reference units."""
+        """Errors (substitutions + deletions + insertions) divided by reference units.
+
+        When every reference seen is empty the divisor is 1, so the result is the number of
+        inserted units (jiwer 4's convention: `jiwer.wer([""], ["x y"]) == 2`).
+        """
         errors, length = self.statistics[0], self.statistics[1]
-        return tf.where(length > 0, errors / tf.where(length > 0, length, 1.0), tf.cast(errors > 0, "float64"))
+        return errors / tf.maximum(length, 1.0)
 
 
 @keras.saving.register_keras_serializable(package="kzoo")

@@ -7,13 +7,16 @@ import textwrap
 import warnings
 
 import jiwer
+import keras
 import numpy as np
 import pytest
 import sacrebleu
 from hypothesis import given, settings, strategies as st
+import tensorflow as tf
 from sklearn import metrics as skm
 
 from kzoo import metrics
+from kzoo.metrics import auc as auc_module
 from kzoo.testing.metric_test import check_metric
 
 
@@ -57,6 +60,51 @@ def test_multiclass_auc_matches_sklearn(multi_class, average, binned):
                     from_logits=True, num_bins=2**16 if binned else None)
     got = check_metric(m, y, z, atol=1e-9, run_model=not binned and multi_class == "ovr")
     assert abs(float(got) - expected) <= (1e-3 if binned else 1e-9)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), c=st.integers(3, 5),
+       mode=st.sampled_from([("ovr", "macro"), ("ovr", "weighted"), ("ovr", "micro"), ("ovo", "macro"),
+                             ("ovo", "weighted")]),
+       logits=st.booleans(), one_hot=st.booleans())
+def test_multiclass_auc_property(seed, c, mode, logits, one_hot):
+    multi_class, average = mode
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(c, 60))
+    y = np.concatenate([np.arange(c), rng.integers(0, c, n - c)])  # every class present
+    z = np.round(rng.normal(size=(n, c)) * 2, 1)  # ties across samples
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    # scikit-learn's ovo takes no sample weights; ovr does.
+    w = None if multi_class == "ovo" else rng.integers(1, 4, n).astype(float)
+    if average == "micro":
+        expected = skm.roc_auc_score(np.eye(c)[y].ravel(), p.ravel(),
+                                     sample_weight=None if w is None else np.repeat(w, c))
+    else:
+        expected = skm.roc_auc_score(y, p, multi_class=multi_class, average=average, sample_weight=w)
+    m = metrics.AUC(task="multiclass", num_classes=c, multi_class=multi_class, average=average,
+                    from_logits=logits)
+    labels = np.eye(c)[y] if one_hot else y
+    got = check_metric(m, labels, z if logits else p, w, atol=1e-9, run_model=False)
+    assert abs(float(got) - expected) <= 1e-6
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), num_labels=st.integers(2, 4), curve=st.sampled_from(["ROC", "PR"]),
+       average=st.sampled_from(["macro", "weighted", "micro", "none"]), logits=st.booleans())
+def test_multilabel_auc_property(seed, num_labels, curve, average, logits):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(4, 60))
+    y = rng.integers(0, 2, (n, num_labels))
+    y[:2] = [[0] * num_labels, [1] * num_labels]  # both classes in every label
+    z = np.round(rng.normal(size=(n, num_labels)) * 3, 1)
+    p = 1 / (1 + np.exp(-z))
+    w = rng.integers(0, 3, n).astype(float)
+    w[:2] = 1
+    ref = skm.roc_auc_score if curve == "ROC" else skm.average_precision_score
+    expected = ref(y, z, average=None if average == "none" else average, sample_weight=w)
+    m = metrics.AUC(curve=curve, task="multilabel", num_labels=num_labels, average=average, from_logits=logits)
+    got = check_metric(m, y, z if logits else p, w, atol=1e-9, run_model=False)
+    np.testing.assert_allclose(got, expected, atol=1e-6)
 
 
 @pytest.mark.parametrize("curve", ["ROC", "PR"])
@@ -127,6 +175,12 @@ def test_bad_auc_input():
         metrics.AUC().update_state([0, 1], [0.2, float("nan")])
     with pytest.raises(ValueError, match=r"Received: num_bins=10"):
         metrics.AUC(num_bins=10)
+    with pytest.raises(ValueError, match=r"power of two.*Received: num_bins=1000"):
+        metrics.AUC(num_bins=1000)
+    # In a graph (fit/evaluate) the checks are one Assert that names the failed one.
+    update = tf.function(metrics.AUC().update_state)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"probabilities in \[0, 1\]"):
+        update(tf.constant([0, 1]), tf.constant([0.2, 1.5]))
 
 
 REFS = [["The cat, sat on the mat.", "A cat sat on a mat!"], ["Ça va très bien — merci.", "Ça va bien, merci."],
@@ -180,6 +234,44 @@ def test_wer_cer_match_jiwer():
     assert float(m.result()) == pytest.approx(jiwer.wer(["5 6 7", "3 4"], ["5 7", "3 4 4"]), abs=1e-12)
     with pytest.raises(ValueError, match="Received: 2 references and 1 hypotheses"):
         metrics.WordErrorRate().update_state(["a", "b"], ["a"])
+
+
+@pytest.mark.parametrize("refs, hyps", [(["", "a b"], ["x", "a b"]), ([""], [""]), ([""], ["x y"]),
+                                        (["", ""], ["", "z"])])
+def test_wer_cer_with_empty_references_match_jiwer(refs, hyps):
+    # jiwer 4 divides by max(reference units, 1): all-empty references give the insertion count.
+    for metric, reference in ((metrics.WordErrorRate(), jiwer.wer), (metrics.CharErrorRate(), jiwer.cer)):
+        metric.update_state(refs, hyps)
+        assert float(metric.result()) == pytest.approx(reference(refs, hyps), abs=1e-12)
+
+
+def test_binned_bins_are_monotone_and_relative():
+    # Every float32 probability and logit lands in a bin that never decreases with the score.
+    p = np.sort(np.concatenate([[0.0, 1e-45, 1e-30, 0.5 - 3e-8, 0.5, 0.5 + 6e-8, 1 - 6e-8, 1.0],
+                                np.random.default_rng(0).random(2000)])).astype("float32")
+    bins = auc_module.bin_index(tf.constant(p), 2**16, "probability").numpy()
+    assert np.all(np.diff(bins) >= 0) and bins.min() >= 0 and bins.max() < 2**16
+    assert bins[-1] != bins[-2] and bins[0] != bins[2]  # 1 - 6e-8 from 1, 1e-30 from 0
+    z = np.sort(np.concatenate([[-np.inf, -1e30, -500, -50.2, -50, 0, 1e-30, 50, 50.2, 500, np.inf],
+                                np.random.default_rng(1).normal(size=2000) * 30])).astype("float32")
+    zbins = auc_module.bin_index(tf.constant(z), 2**16, "logit").numpy()
+    assert np.all(np.diff(zbins) >= 0) and zbins.min() >= 0 and zbins.max() < 2**16
+    assert len(set(zbins[np.isin(z, np.float32([-500, -50.2, -50, 50, 50.2, 500]))])) == 6
+
+
+def test_exact_store_grows_and_resets():
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, 5000)
+    p = rng.random(5000)
+    m = metrics.AUC()
+    update = tf.function(m.update_state)
+    for i in range(0, 5000, 300):
+        update(y[i : i + 300], p[i : i + 300])
+    used, capacity = m.stored_size.numpy()
+    assert used == 5000 and 5000 <= capacity < 10000  # doubling: at most twice the data
+    assert float(m.result()) == pytest.approx(skm.roc_auc_score(y, p), abs=1e-12)
+    m.reset_state()
+    assert m.stored_size.numpy().tolist() == [0, 0]
 
 
 MIRRORED = textwrap.dedent(
