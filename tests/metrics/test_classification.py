@@ -137,6 +137,51 @@ def test_confusion_matrix_matches_sklearn_and_plots():
     check_metric(ml, yl, pl, expected=skm.multilabel_confusion_matrix(yl, pl >= 0.5), run_model=False)
 
 
+@pytest.mark.parametrize("normalize", [None, "true", "pred", "all"])
+@pytest.mark.parametrize("logits", [False, True])
+def test_binary_confusion_matrix_matches_sklearn(normalize, logits):
+    rng = np.random.default_rng(8)
+    y = rng.integers(0, 2, 90)
+    z = rng.normal(size=90) * 2
+    z[:3] = 0.0  # exactly on the 0.5 threshold: predicted positive, as `p >= threshold`
+    p = 1 / (1 + np.exp(-z))
+    w = rng.integers(0, 3, 90).astype(float)
+    expected = skm.confusion_matrix(y, (z >= 0).astype(int), labels=[0, 1], sample_weight=w,
+                                    normalize=normalize)
+    m = metrics.ConfusionMatrix(normalize=normalize, from_logits=logits)
+    got = check_metric(m, y, z if logits else p, w, expected=expected, run_model=normalize is None)
+    assert got.shape == (2, 2)
+
+
+def test_keras_mask_from_a_masking_layer_in_evaluate():
+    # Embedding(mask_zero=True) -> per-token logits (B, T, C); Keras hands the mask to the metric.
+    import keras
+
+    rng = np.random.default_rng(9)
+    tokens = rng.integers(1, 20, (16, 7))
+    lengths = rng.integers(2, 8, 16)
+    tokens[np.arange(7)[None, :] >= lengths[:, None]] = 0  # padding id 0
+    y = rng.integers(0, 3, (16, 7))  # padded positions hold real-looking labels: only the mask drops them
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((7,), dtype="int32")
+    hidden = keras.layers.Embedding(20, 8, mask_zero=True)(inputs)
+    outputs = keras.layers.Dense(3)(hidden)  # (B, T, C), mask propagated
+    model = keras.Model(inputs, outputs)
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=[
+        metrics.Recall(task="multiclass", num_classes=3, average="macro", from_logits=True, name="recall"),
+        metrics.AUC(task="multiclass", num_classes=3, from_logits=True, name="auc"),
+    ])
+    logits = model.predict(tokens, verbose=0)
+    valid = tokens != 0
+    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    logs = model.evaluate(tokens, y, batch_size=5, verbose=0, return_dict=True)
+    assert logs["recall"] == pytest.approx(
+        skm.recall_score(y[valid], logits.argmax(-1)[valid], average="macro"), abs=1e-6)
+    assert logs["auc"] == pytest.approx(skm.roc_auc_score(y[valid], probs[valid], multi_class="ovr"), abs=1e-5)
+    unmasked = skm.recall_score(y.ravel(), logits.argmax(-1).ravel(), average="macro")
+    assert abs(unmasked - logs["recall"]) > 1e-3  # the padding would have changed the result
+
+
 def test_sequence_masking_and_ignore_index():
     rng = np.random.default_rng(7)
     y = rng.integers(0, 3, (4, 6))
