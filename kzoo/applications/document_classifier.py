@@ -307,6 +307,8 @@ class DocumentClassifier(keras.Model):
     def compile(self, optimizer="adam", loss=None, metrics=None, learning_rate=2e-3, jit_compile=False, **kwargs):
         """Defaults: Adam (`learning_rate`, gradient norm clipped at 5), sparse categorical
         cross-entropy, and kzoo's accuracy and macro precision, recall, F1 and (exact) ROC-AUC."""
+        defaults = optimizer == "adam" and loss is None and metrics is None and not kwargs
+        self._default_compile = {"learning_rate": learning_rate, "jit_compile": jit_compile} if defaults else None
         if optimizer == "adam":
             optimizer = keras.optimizers.Adam(learning_rate, clipnorm=5.0)  # clipping: RNN gradients spike
         if metrics is None:
@@ -325,6 +327,21 @@ class DocumentClassifier(keras.Model):
             jit_compile=jit_compile,  # per-batch shapes vary: XLA would recompile every batch
             **kwargs,
         )
+
+    def get_compile_config(self):
+        """The default compilation is saved by its arguments; a custom one as Keras saves it."""
+        if getattr(self, "_default_compile", None) is not None:
+            return {"kzoo_defaults": self._default_compile}
+        return super().get_compile_config()
+
+    def compile_from_config(self, config):
+        if "kzoo_defaults" in config:
+            self.compile(**config["kzoo_defaults"])
+        else:
+            config = keras.saving.deserialize_keras_object(config)
+            self.compile(**config)
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
 
     def prepare(self, documents, labels):
         """Maps a batch of `(strings, labels)` to `(ids (B, S, W), labels)`; labels are checked."""
@@ -372,10 +389,11 @@ class DocumentClassifier(keras.Model):
         (a `(texts, labels)` tuple for lists).
         """
         self._require_layers()
-        train = self._as_ids(x if y is None else (x, y), batch_size)
+        shuffle = kwargs.pop("shuffle", True)  # done by the input pipeline, never by Keras
+        train = self._as_ids(x if y is None else (x, y), batch_size, shuffle=shuffle)
         if validation_data is not None:
             validation_data = self._as_ids(validation_data, batch_size, shuffle=False)
-        return super().fit(train, validation_data=validation_data, **kwargs)
+        return super().fit(train, validation_data=validation_data, shuffle=False, **kwargs)
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         """`keras.Model.evaluate` on the same inputs as `fit`."""

@@ -95,8 +95,8 @@ class DocumentTokenizer(keras.layers.Layer):
 
     >>> tok = DocumentTokenizer(max_sentences=4, max_words=6)
     >>> tok.adapt(["A good film. A bad plot!"])
-    >>> tok(tf.constant(["A good plot. Bad!"])).shape
-    TensorShape([1, 2, 3])
+    >>> tok(tf.constant(["A good plot. Bad!"])).shape  # 2 sentences, the longer of 4 words
+    TensorShape([1, 2, 4])
     """
 
     def __init__(self, vocabulary=None, lowercase=True, max_sentences=30, max_words=40, **kwargs):

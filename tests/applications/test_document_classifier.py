@@ -292,3 +292,21 @@ def test_constructor_and_state_errors():
         DocumentClassifier(max_words=0)
     with pytest.raises(ValueError, match="call `adapt"):
         DocumentClassifier().predict(["text"])
+
+
+@pytest.mark.parametrize("name", [
+    "kzoo.text.documents",
+    "kzoo.applications.document_classifier",
+    "kzoo.applications.classification_report",
+    "kzoo.plot.document",
+    "kzoo.data.documents_corpus",
+])
+def test_docstring_examples(name):
+    import doctest
+    import importlib
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
