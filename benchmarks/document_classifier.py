@@ -105,13 +105,16 @@ def run_model(architecture, train, test, args):
     )
     model.adapt(train[0], min_count=args.min_count)
     model.compile(learning_rate=args.learning_rate)
+    start = time.time()
     fit, validation = validation_split(*train, args.seed)
     limit = TimeLimit(args.minutes_per_model * 60)
+    progress = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print(
+        f"  {architecture} epoch {epoch + 1}: loss {logs['loss']:.4f} val_loss {logs.get('val_loss', float('nan')):.4f} "
+        f"val_accuracy {logs.get('val_accuracy', float('nan')):.4f} ({time.time() - start:.0f} s)", flush=True))
     stop = keras.callbacks.EarlyStopping("val_loss", patience=2, restore_best_weights=True)
-    start = time.time()
     history = model.fit(
         fit[0], fit[1], batch_size=args.batch_size, epochs=args.epochs, validation_data=validation,
-        callbacks=[stop, limit.callback], verbose=0,
+        callbacks=[stop, limit.callback, progress], verbose=0,
     )
     seconds = time.time() - start
     if limit.callback.hit and stop.best_weights is not None:
