@@ -53,6 +53,11 @@ class Score(keras.layers.Layer):
     #: Whether the score needs `Dq == Dk` (dot products between query and key).
     requires_equal_depth = False
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # Masks are applied by the attention layer; a score only passes masked inputs through.
+        self.supports_masking = True
+
     def build(self, query_shape, key_shape):
         self.built = True
 
