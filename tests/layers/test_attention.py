@@ -136,3 +136,15 @@ def test_bad_arguments():
         Attention(dropout=1.5)
     with pytest.raises(ValueError, match=r"`mask` must be a list"):
         Attention()([Q, V], mask=V_MASK)
+
+
+def test_keras_masks_propagate_from_embedding(recwarn):
+    tokens = keras.Input((None,), dtype="int32")
+    embedded = keras.layers.Embedding(10, 4, mask_zero=True)(tokens)
+    out, weights = Attention(score="general")([embedded, embedded], return_attention_scores=True)
+    model = keras.Model(tokens, [out, weights])
+    _, w = model(np.array([[3, 5, 7, 0, 0]]))
+    w = np.asarray(w)[0]
+    assert np.all(w[:, 3:] == 0) and np.all(w[3:] == 0)  # padded keys and padded queries
+    np.testing.assert_allclose(w[:3].sum(-1), 1.0, atol=1e-6)
+    assert not [str(x.message) for x in recwarn if "mask" in str(x.message)]
