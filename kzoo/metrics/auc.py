@@ -2,10 +2,12 @@
 
 Exact mode (`num_bins=None`) stores every (score, label, weight) in float64 and computes the area
 from the sorted scores, ties included, so it equals scikit-learn's `roc_auc_score` and
-`average_precision_score`. Binned mode keeps two histograms of constant size.
+`average_precision_score`; the sort happens in `result()`, O(N log N) on every call. Binned mode
+keeps two histograms of constant size, updated in place, and `result()` costs O(num_bins).
 
 Binned design. Every score is binned from the bits of a float32 number, so the bin is a monotone
-function of the score with no rounding in between (no `log`, no `sigmoid`):
+function of the score (for probabilities and logits with no rounding in between: no `log`, no
+`sigmoid`):
 
 - probabilities `p`: the distance to the nearer end, `q = p` below 0.5 and `q = 1 - p` from 0.5
   up (exact in float32 for `p >= 0.5`, Sterbenz' lemma); `p < 0.5` fills the lower half of the
@@ -403,7 +405,12 @@ class AUC(RankingMetric):
             "micro" (all columns pooled; not with "ovo") or "none" (per class).
         multi_class: "ovr" or "ovo" (Hand & Till 2001) for "multiclass"; "ovo" is ROC only.
         max_fpr: binary ROC only: McClish-standardized partial AUC up to this FPR, in (0, 1].
-        num_bins: None (exact, stores scores) or an integer (constant memory). Default None.
+        num_bins: None (exact, stores scores) or a power of two in [256, 2**24] (constant
+            memory, error within `binned_error_bound()`). Default None. Exact mode sorts all
+            stored scores in `result()`, and Keras calls `result()` after every training step
+            in `fit` (for the progress bar and logs): for monitoring during training, prefer
+            `num_bins=2**16` (a `result()` costs the same at any data size) and keep exact mode
+            for `evaluate` or a final report.
         from_logits, ignore_index, name, dtype: see `RankingMetric`.
 
     Returns:

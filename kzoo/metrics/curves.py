@@ -13,19 +13,26 @@ __all__ = ["ROCCurve", "PrecisionRecallCurve"]
 
 
 class _Curve(RankingMetric):
-    """Exact curves: `result()` returns one `(x, y, thresholds)` triple (binary) or a list of them
-    (one per class/label, one-vs-rest). Thresholds are in the ranking space: the scores as given
-    (logits with `from_logits=True`; log-probabilities for multiclass logits).
+    """Exact curves: `result()` returns one `(x, y, thresholds)` triple (binary) or a list of them,
+    one per class (multiclass, one-vs-rest) or label (multilabel), in class order. Thresholds are
+    in the ranking space: the scores as given (logits with `from_logits=True`; log-probabilities
+    for multiclass logits). `plot()` draws one line per class, labelled in the legend with its
+    name (`class_names`, else "class i") and its area.
 
     Args:
         task, num_classes, num_labels, from_logits, ignore_index: see `RankingMetric`.
-        class_names: optional names for the plot legend.
+        class_names: optional names of the classes (labels) for the plot legend; one per class.
     """
 
     def __init__(self, task="binary", num_classes=None, class_names=None, **kwargs):
         kwargs.pop("num_bins", None)
         super().__init__(task=task, num_classes=num_classes, num_bins=None, **kwargs)
         self.class_names = list(class_names) if class_names is not None else None
+        if self.class_names is not None and len(self.class_names) != self._num:
+            raise ValueError(
+                f"`class_names` needs one name per class ({self._num}). "
+                f"Received: class_names={self.class_names!r}"
+            )
 
     def _curve(self, thresholds, tps, fps):
         """The curve from cumulative counts at each distinct score, highest first."""
@@ -47,7 +54,14 @@ class _Curve(RankingMetric):
         return curves[0] if self.task == "binary" else curves
 
     def plot(self, ax=None):
-        """Draws the curve(s) with the area in the legend; returns the matplotlib Figure."""
+        """Draws the curve(s), one per class, each labelled with its class name and area.
+
+        Args:
+            ax: matplotlib Axes to draw on; a new Figure when None.
+
+        Returns:
+            The matplotlib Figure.
+        """
         from kzoo.plot import curves as plots
 
         per_column = self._per_column()

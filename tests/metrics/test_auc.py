@@ -170,6 +170,33 @@ def test_curves_match_sklearn_and_plot():
     assert f"{skm.roc_auc_score(y, p, sample_weight=w):.3f}" in fig.axes[0].get_legend().get_texts()[0].get_text()
 
 
+@pytest.mark.parametrize("curve_cls", [metrics.ROCCurve, metrics.PrecisionRecallCurve])
+def test_multiclass_curves_per_class_and_labelled_plot(curve_cls):
+    rng = np.random.default_rng(10)
+    y = rng.integers(0, 3, 120)
+    p = np.round(rng.dirichlet(np.ones(3), 120), 2)
+    m = curve_cls(task="multiclass", num_classes=3, class_names=["cat", "dog", "owl"])
+    m.update_state(y, p)
+    curves = m.result()
+    assert len(curves) == 3
+    for i, curve in enumerate(curves):
+        if curve_cls is metrics.ROCCurve:
+            expected = skm.roc_curve(y == i, p[:, i])
+            area = skm.roc_auc_score(y == i, p[:, i])
+        else:
+            expected = skm.precision_recall_curve(y == i, p[:, i])
+            area = skm.average_precision_score(y == i, p[:, i])
+        for a, b in zip(curve, expected):
+            np.testing.assert_allclose(a, b)
+        label = m.plot().axes[0].get_legend().get_texts()[i].get_text()
+        assert label.startswith(["cat", "dog", "owl"][i]) and f"{area:.3f}" in label
+    unnamed = curve_cls(task="multilabel", num_labels=2)
+    unnamed.update_state([[0, 1], [1, 0], [1, 1]], [[0.2, 0.9], [0.7, 0.1], [0.6, 0.8]])
+    assert [t.get_text()[:7] for t in unnamed.plot().axes[0].get_legend().get_texts()] == ["class 0", "class 1"]
+    with pytest.raises(ValueError, match=r"one name per class \(3\). Received: class_names=\['a'\]"):
+        curve_cls(task="multiclass", num_classes=3, class_names=["a"])
+
+
 def test_bad_auc_input():
     with pytest.raises(ValueError, match=r"NaN scores"):
         metrics.AUC().update_state([0, 1], [0.2, float("nan")])
