@@ -13,8 +13,11 @@ Usage:
     python benchmarks/document_classifier.py                      # full protocol: 9 folds, 10 min per model
     python benchmarks/document_classifier.py --folds 8 --minutes-per-model 3 --architectures han,bigru_last
 
-Recipe (no pretrained embeddings offline): vocabulary of words seen at least twice in the
-training folds, 100-d embeddings, dropout 0.5, Adam 2e-3, batch 32, early stopping (patience 2).
+Recipe (no pretrained embeddings offline): vocabulary of words seen at least 3 times in the
+training folds, 50-d embeddings, dropout 0.5, Adam 1e-3, batch 32, early stopping (patience 2).
+Chosen on the HAN's validation accuracy (0.881, against 0.857 with 100-d embeddings, min count 2
+and Adam 2e-3): on 1,600 reviews the model overfits within a few epochs, so smaller and slower
+is better.
 """
 
 import argparse
@@ -41,15 +44,15 @@ def parse_args(argv=None):
     parser.add_argument("--architectures", default=",".join(ARCHITECTURES), help="comma-separated architectures")
     parser.add_argument("--minutes-per-model", type=float, default=10.0, help="training time limit per model and fold")
     parser.add_argument("--epochs", type=int, default=30, help="most epochs (early stopping usually ends sooner)")
-    parser.add_argument("--embedding-dim", type=int, default=100)
+    parser.add_argument("--embedding-dim", type=int, default=50)
     parser.add_argument("--units", type=int, default=50, help="GRU units per direction")
     parser.add_argument("--filters", type=int, default=100, help="CNN filters per width")
     parser.add_argument("--max-sentences", type=int, default=40, help="covers 75%% of the reviews whole")
     parser.add_argument("--max-words", type=int, default=50, help="covers 95%% of the sentences whole")
     parser.add_argument("--dropout", type=float, default=0.5)
-    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--min-count", type=int, default=2)
+    parser.add_argument("--min-count", type=int, default=3)
     parser.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF logistic regression")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="also write the per-fold results here")
