@@ -25,6 +25,8 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 
 import kzoo  # noqa: E402
 
+tf.get_logger().setLevel("ERROR")  # a fresh metric per run retraces by design
+
 BATCH = 8192
 BASELINE = "keras AUC (200)"
 
