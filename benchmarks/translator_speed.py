@@ -1,23 +1,28 @@
 """Training and decoding speed of kzoo's Translator against the TensorFlow NMT-tutorial architecture.
 
-Both train in the same run on the same batches (Spanish -> English Anki pairs when
-../shared/data is present, otherwise the embedded corpus):
+All models train in the same process on the same batches (Spanish -> English Anki pairs when
+../shared/data is present, otherwise the embedded corpus), interleaved round by round so that a
+change in machine load (the CPU may be shared) hits every model alike; the reported speed is the
+median over rounds.
 
 - anchor: the "Neural machine translation with attention" tutorial architecture: embedding 256,
   bidirectional GRU encoder (256, summed directions), GRU decoder (256), one-head cross-attention
   (`keras.layers.MultiHeadAttention`) + residual + LayerNorm, Dense to the vocabulary;
-- kzoo: `Translator(units=256, cell="lstm", attention="global")`: LSTM-256 encoder-decoder, Luong
-  attention for all target steps at once.
+- kzoo: `Translator()` with its defaults (LSTM-256 encoder-decoder, embedding 128, Luong "general"
+  attention computed for all target steps at once), and the same with embedding 256 (the
+  anchor's embedding size).
 
 Prints training tokens/s (source + target, padding excluded) and the ratio (target >= 3x),
-achieved GFLOP/s against a measured float32 matmul peak, greedy vs beam-4 decoding time
-(target beam-4 <= 3x greedy), and in-graph decoding vs a Python loop per step.
+achieved GFLOP/s (analytic FLOP count of the padded batches, forward x 3 for training) against a
+float32 matmul peak measured in the same run, greedy vs beam-4 decoding time (target beam-4 <= 3x
+greedy), and in-graph decoding (`tf.function` while loop) vs a Python loop calling a compiled step.
 
-    python benchmarks/translator_speed.py --steps 30
+    python benchmarks/translator_speed.py
 """
 
 import argparse
 import os
+import statistics
 import sys
 import time
 
@@ -29,6 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from kzoo.applications import Translator  # noqa: E402
 from kzoo.data import load_anki, load_embedded, make_pairs_dataset  # noqa: E402
 from kzoo.seq2seq import MaskedSparseCrossEntropy  # noqa: E402
+from kzoo.text.tokenizer import END, START  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared", "data", "translation", "spa-eng", "train.tsv")
@@ -45,46 +51,75 @@ def tutorial_model(source_vocab, target_vocab, units=256):
     y = keras.layers.LayerNormalization()(keras.layers.Add()([y, attended]))
     logits = keras.layers.Dense(target_vocab)(y)
     model = keras.Model([source, target], logits)
-    model.compile("adam", MaskedSparseCrossEntropy())
+    model.compile(keras.optimizers.Adam(1e-3), MaskedSparseCrossEntropy())
     return model
 
 
-def tokens_per_second(model, batches, steps):
-    model.train_on_batch(*batches[0])  # trace
-    model.train_on_batch(*batches[1])
-    tokens = 0
+# === Analytic forward FLOPs of one padded batch (multiply-add = 2 FLOPs) ===
+def kzoo_forward_flops(b, s, t, units, embedding, vocab):
+    lstm = 2 * 4 * units * (embedding + units)
+    encoder = b * s * lstm
+    attention = 2 * units * units + 2 * 2 * s * units + 2 * 2 * units * units  # W_a h, scores+context, W_c
+    decoder = b * t * (lstm + attention + 2 * units * vocab)
+    return encoder + decoder
+
+
+def tutorial_forward_flops(b, s, t, units, vocab):
+    gru = 2 * 3 * units * (units + units)
+    encoder = b * s * (2 * gru + 2 * 2 * units * units)  # two directions; key and value projections
+    attention = 2 * 2 * units * units + 2 * 2 * s * units  # query and output projections, scores+context
+    decoder = b * t * (gru + attention + 2 * units * vocab)
+    return encoder + decoder
+
+
+def as_dataset(batches):
+    """The batches as a `tf.data.Dataset` with unknown lengths, so `fit` traces its step once
+    (`train_on_batch` with numpy arrays of a new shape retraces at every call)."""
+    spec = ((tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32)),
+            tf.TensorSpec([None, None], tf.int32))
+    return tf.data.Dataset.from_generator(lambda: iter(batches), output_signature=spec)
+
+
+def train_round(model, batches, flops_fn):
+    """Trains on every batch once with `fit`; returns (real tokens/s, achieved training GFLOP/s)."""
+    tokens = sum(int(np.count_nonzero(s) + np.count_nonzero(to)) for (s, _), to in batches)
+    flops = sum(3 * flops_fn(s.shape[0], s.shape[1], ti.shape[1]) for (s, ti), _ in batches)
+    dataset = as_dataset(batches)
     start = time.perf_counter()
-    for i in range(steps):
-        (source, target_in), target_out = batches[i % len(batches)]
-        model.train_on_batch((source, target_in), target_out)
-        tokens += int(np.count_nonzero(source) + np.count_nonzero(target_out))
-    return tokens / (time.perf_counter() - start)
+    model.fit(dataset, epochs=1, verbose=0)
+    elapsed = time.perf_counter() - start
+    return tokens / elapsed, flops / elapsed / 1e9
 
 
-def matmul_peak(n=1024, repeats=20):
+def matmul_peak(n=2048, repeats=8):
     a = tf.random.normal((n, n))
     f = tf.function(lambda a: tf.matmul(a, a))
     f(a).numpy()
-    start = time.perf_counter()
+    times = []
     for _ in range(repeats):
-        out = f(a)
-    out.numpy()
-    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
+        start = time.perf_counter()
+        f(a).numpy()
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / min(times) / 1e9, 2 * n**3 / statistics.median(times) / 1e9
 
 
-def lstm_train_flops_per_token(units, embedding, vocab):
-    """Forward multiply-adds x 2 (FLOPs) x 3 (forward + backward), per target token, plus the
-    encoder per source token (approximately the same LSTM cost)."""
-    lstm = 2 * 4 * units * (embedding + units)
-    attention_and_output = 2 * (units * units + 2 * units * units + units * vocab)
-    return 3 * (lstm + attention_and_output / 2 + lstm / 2)  # averaged over source and target tokens
+def median_time(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=30, help="timed training steps per model")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds")
+    parser.add_argument("--steps", type=int, default=10, help="training steps per model per round")
+    parser.add_argument("--warmup-steps", type=int, default=40, help="untimed kzoo steps before decoding timings")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--pairs", type=int, default=20000)
+    parser.add_argument("--decode-repeats", type=int, default=5)
     args = parser.parse_args()
     if os.path.isfile(SHARED):
         sources, targets = load_anki("spa", path=SHARED)
@@ -96,47 +131,114 @@ def main():
     index = rng.permutation(len(sources))[: args.pairs]
     sources, targets = [sources[i] for i in index], [targets[i] for i in index]
     keras.utils.set_random_seed(0)
-    translator = Translator(units=256, embedding_dim=256, attention="global")
-    translator.adapt(sources, targets, min_count=2)
-    translator.compile()
+
+    def kzoo_model(**kwargs):
+        translator = Translator(seed=0, **kwargs)
+        translator.adapt(sources, targets, min_count=2)
+        translator.compile()
+        return translator
+
+    translator = kzoo_model()  # defaults
+    translator_e256 = kzoo_model(embedding_dim=256)
+    sv, tv = translator.source_tokenizer.vocabulary_size, translator.target_tokenizer.vocabulary_size
     dataset = make_pairs_dataset(sources, targets, batch_size=args.batch_size, seed=0).map(translator.prepare)
-    batches = [((s.numpy(), ti.numpy()), to.numpy()) for (s, ti), to in dataset.take(40)]
-    anchor = tutorial_model(translator.source_tokenizer.vocabulary_size, translator.target_tokenizer.vocabulary_size)
-    print(f"data: {data}, {len(sources)} pairs, batch {args.batch_size}, {args.steps} timed steps; "
-          f"{os.cpu_count()} CPUs visible")
-    anchor_speed = tokens_per_second(anchor, batches, args.steps)
-    kzoo_speed = tokens_per_second(translator, batches, args.steps)
-    print(f"training tokens/s  tutorial (biGRU+MHA): {anchor_speed:,.0f}   kzoo (LSTM+Luong): {kzoo_speed:,.0f}   "
-          f"ratio {kzoo_speed / anchor_speed:.2f}x (target >= 3x)")
-    peak = matmul_peak()
-    flops = lstm_train_flops_per_token(256, 256, translator.target_tokenizer.vocabulary_size)
-    print(f"matmul peak {peak:.1f} GFLOP/s; kzoo training ~{kzoo_speed * flops / 1e9:.1f} GFLOP/s "
-          f"({kzoo_speed * flops / 1e9 / peak:.0%} of peak, estimated FLOPs)")
+    n_batches = args.rounds * args.steps + 2
+    batches = [((s.numpy(), ti.numpy()), to.numpy()) for (s, ti), to in dataset.take(n_batches)]
+    anchor = tutorial_model(sv, tv)
+    models = {
+        "tutorial biGRU+MHA (E=256, U=256)": (anchor, lambda b, s, t: tutorial_forward_flops(b, s, t, 256, tv)),
+        "kzoo defaults (LSTM, E=128, U=256)": (translator, lambda b, s, t: kzoo_forward_flops(b, s, t, 256, 128, tv)),
+        "kzoo E=256 (LSTM, U=256)": (translator_e256, lambda b, s, t: kzoo_forward_flops(b, s, t, 256, 256, tv)),
+    }
+    print(f"data: {data}, {len(sources)} pairs, vocab {sv}/{tv}, batch {args.batch_size}, bucketed; "
+          f"{args.rounds} interleaved rounds x {args.steps} steps per model; {os.cpu_count()} CPUs visible, "
+          f"load average {os.getloadavg()[0]:.2f}")
+    for name, (model, _) in models.items():
+        print(f"  {name}: {model.count_params():,} parameters")
+        model.fit(as_dataset(batches[:2]), epochs=1, verbose=0)  # trace
+    peak_best, peak_median = matmul_peak()
+    timed = batches[2:]
+    speeds = {name: [] for name in models}
+    gflops = {name: [] for name in models}
+    for r in range(args.rounds):
+        round_batches = timed[r * args.steps : (r + 1) * args.steps]
+        order = list(models) if r % 2 == 0 else list(models)[::-1]
+        for name in order:
+            model, flops_fn = models[name]
+            tps, gf = train_round(model, round_batches, flops_fn)
+            speeds[name].append(tps)
+            gflops[name].append(gf)
+    peak_best2, peak_median2 = matmul_peak()
+    peak = max(peak_best, peak_best2)
+    anchor_name = next(iter(models))
+    anchor_speed = statistics.median(speeds[anchor_name])
+    print()
+    print("| model | training tokens/s (median) | per round | vs tutorial | GFLOP/s | % of matmul peak |")
+    print("|---|---:|---|---:|---:|---:|")
+    for name in models:
+        tps, gf = statistics.median(speeds[name]), statistics.median(gflops[name])
+        rounds = " ".join(f"{x:,.0f}" for x in speeds[name])
+        print(f"| {name} | {tps:,.0f} | {rounds} | {tps / anchor_speed:.2f}x | {gf:.1f} | {gf / peak:.0%} |")
+    print(f"matmul peak (2048x2048 float32 tf.matmul, best of 8, start/end of run): {peak_best:.1f} / "
+          f"{peak_best2:.1f} GFLOP/s (medians {peak_median:.1f} / {peak_median2:.1f}); "
+          f"target ratio kzoo defaults / tutorial >= 3x")
 
-    texts = sources[:64]
+    # === Decoding (kzoo defaults), after a little training so that sentences end ===
+    translator.fit(as_dataset(timed).repeat(), steps_per_epoch=args.warmup_steps, epochs=1, verbose=0)
+    texts = tf.constant(sources[:64])
+    source_ids = translator.source_tokenizer(texts)
+    max_length = 40
+    decoders = {}
     for beam in (1, 4):
-        translator.translate(texts, beam_width=beam, max_length=40)
-    timings = {}
-    for beam in (1, 4):
-        start = time.perf_counter()
-        translator.translate(texts, beam_width=beam, max_length=40)
-        timings[beam] = time.perf_counter() - start
-    print(f"decoding 64 sentences: greedy {timings[1]:.2f} s, beam-4 {timings[4]:.2f} s, "
-          f"ratio {timings[4] / timings[1]:.2f}x (target <= 3x)")
+        sampler = "greedy" if beam == 1 else __import__("kzoo.seq2seq.samplers", fromlist=["x"]).BeamSampler(beam)
+        decoders[beam] = tf.function(
+            lambda ids, sampler=sampler: translator.decode_ids(ids, max_length, sampler, collect_attention=False)[0]
+        )
+        decoders[beam](source_ids)
+    steps = {b: int(tf.reduce_max(tf.reduce_sum(tf.cast(decoders[b](source_ids) > 0, "int32"), 1))) for b in decoders}
+    timings = {b: median_time(lambda b=b: decoders[b](source_ids).numpy(), args.decode_repeats) for b in decoders}
+    timings_3 = {b: median_time(lambda b=b: translator.translate(sources[:64], beam_width=b, max_length=max_length),
+                                args.decode_repeats) for b in decoders}
+    print()
+    print("| decoding 64 sentences (kzoo defaults, in graph) | greedy | beam-4 | beam-4 / greedy |")
+    print("|---|---:|---:|---:|")
+    print(f"| ids -> ids (decode_ids in tf.function), median of {args.decode_repeats} | {timings[1] * 1000:.0f} ms "
+          f"({steps[1]} steps) | {timings[4] * 1000:.0f} ms ({steps[4]} steps) | {timings[4] / timings[1]:.2f}x |")
+    print(f"| strings -> strings (translate) | {timings_3[1] * 1000:.0f} ms | {timings_3[4] * 1000:.0f} ms | "
+          f"{timings_3[4] / timings_3[1]:.2f}x |")
+    print("target beam-4 <= 3x greedy")
 
-    source_ids = translator.source_tokenizer(tf.constant(texts))
-    memory, mask, states = translator.encoder(source_ids)
-    step = tf.function(lambda tokens, state, t: translator.decoder.step(tokens, state, memory, mask, t))
-    state = translator.decoder.initial_state(states, len(texts))
-    tokens = tf.fill([len(texts)], 2)
-    step(tokens, state, 0)
-    start = time.perf_counter()
-    for t in range(40):  # a Python loop calling a compiled step, reading each argmax back
-        logits, state, _ = step(tokens, state, t)
-        tokens = tf.constant(np.argmax(logits.numpy(), -1).astype("int32"))
-    python_loop = time.perf_counter() - start
-    print(f"greedy 40 steps: in-graph while loop {timings[1]:.2f} s (stops at the end token) vs Python loop "
-          f"{python_loop:.2f} s")
+    # === In-graph while loop vs a Python loop calling a compiled step (greedy, same stopping rule) ===
+    encode = tf.function(lambda ids: translator.encoder(ids, training=False))
+    step = tf.function(lambda tokens, state, memory, mask, t: translator.decoder.step(tokens, state, memory, mask, t)[:2])
+
+    def python_loop():
+        memory, mask, states = encode(source_ids)
+        state = translator.decoder.initial_state(states, source_ids.shape[0])
+        tokens = tf.fill([source_ids.shape[0]], START)
+        done = np.zeros(source_ids.shape[0], bool)
+        out = []
+        for t in range(max_length):
+            logits, state = step(tokens, state, memory, mask, tf.constant(t))
+            logits = logits.numpy()
+            logits[:, :START + 1] = -1e9  # the sampler's forbidden tokens: [PAD], [UNK], [START]
+            next_tokens = np.where(done, 0, np.argmax(logits, -1)).astype("int32")
+            out.append(next_tokens)
+            done |= next_tokens == END
+            tokens = tf.constant(next_tokens)
+            if done.all():
+                break
+        return np.stack(out, 1)
+
+    python_loop()
+    same = np.array_equal(python_loop(), decoders[1](source_ids).numpy()[:, : len(python_loop()[0])])
+    loop_time = median_time(python_loop, args.decode_repeats)
+    print()
+    print("| greedy, 64 sentences, same stopping rule | time |")
+    print("|---|---:|")
+    print(f"| in-graph tf.function while loop | {timings[1] * 1000:.0f} ms |")
+    print(f"| Python loop over a compiled step (+ compiled encoder) | {loop_time * 1000:.0f} ms |")
+    print(f"Python loop / in-graph: {loop_time / timings[1]:.2f}x; identical tokens: {same}")
 
 
 if __name__ == "__main__":
