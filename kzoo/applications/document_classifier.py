@@ -39,6 +39,7 @@ from kzoo.export.atomic import atomic_path
 from kzoo.layers import scores as scores_lib
 from kzoo.layers.attention_pooling import AttentionPooling
 from kzoo.layers.hierarchical_attention import HierarchicalAttention
+from kzoo.text import word_vectors
 from kzoo.text.documents import DocumentTokenizer, check_documents, make_documents_dataset
 
 __all__ = ["DocumentClassifier", "TFLiteDocumentClassifier", "ARCHITECTURES"]
@@ -70,6 +71,17 @@ def check_labels(labels, num_classes, name="y"):
             f"Received: label {array[i].item()!r} at index {i}"
         )
     return array.astype("int32")
+
+
+def _unpack_dataset(dataset):
+    """A dataset of strings or of `(string, label)` pairs (batched or not) -> (texts, labels or None)."""
+    texts, labels = [], []
+    for element in dataset.as_numpy_iterator():
+        text, label = element if isinstance(element, tuple) else (element, None)
+        texts.extend(np.atleast_1d(text).tolist())
+        if label is not None:
+            labels.extend(np.atleast_1d(label).tolist())
+    return texts, (labels if labels else None)
 
 
 def _compact(ids):
@@ -117,14 +129,22 @@ class DocumentClassifier(keras.Model):
             `adapt()`.
         lowercase: whether text is case-folded.
         max_vocabulary_size: largest vocabulary `adapt()` builds.
-        max_sentences: sentences kept per document: the first ones; later sentences are dropped.
+        max_sentences: sentences kept per document (see `truncate`); the others are dropped.
         max_words: words kept per sentence: the first ones; later words are dropped.
-        embedding_dim: size of the word embeddings.
+        truncate: which sentences a document longer than `max_sentences` keeps: "head" (the
+            first ones) or "tail" (the last ones: reviews tend to end with their verdict).
+        embedding_dim: size of the learned word embeddings (random, or pretrained by
+            `adapt(..., embeddings="skipgram")`).
         units: GRU units per direction (HAN and BiGRU architectures); 50 as Yang et al.
         filters: filters per convolution width (CNN architectures).
         kernel_sizes: convolution widths (CNN architectures); (3, 4, 5) as Kim (2014).
         score: score of every attention ("concat": `vᵀ tanh(W h + b)`, as Yang et al.).
         dropout: dropout on the word embeddings, the encoders' outputs and the document vector.
+        word_dropout: in training, the probability that a word is dropped whole (its vector
+            zeroed; Iyyer et al. 2015, Gal & Ghahramani 2016), so that no single word decides.
+        label_features: if True, each word vector is extended with its naive-Bayes log-count
+            ratios (Wang & Manning 2012; 1 number for two classes, else one per class),
+            computed by `adapt(documents, labels)` from the training labels and kept fixed.
         class_names: optional names of the classes (reports, `explain`, the command line).
         seed: dropout seed.
 
@@ -154,12 +174,15 @@ class DocumentClassifier(keras.Model):
         max_vocabulary_size=30000,
         max_sentences=30,
         max_words=40,
+        truncate="head",
         embedding_dim=100,
         units=50,
         filters=100,
         kernel_sizes=(3, 4, 5),
         score="concat",
         dropout=0.3,
+        word_dropout=0.0,
+        label_features=False,
         class_names=None,
         seed=None,
         **kwargs,
@@ -174,8 +197,11 @@ class DocumentClassifier(keras.Model):
         for name, value in (("embedding_dim", embedding_dim), ("units", units), ("filters", filters)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
-        if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-            raise ValueError(f"`dropout` must be a float in [0, 1). Received: dropout={dropout!r}")
+        for name, value in (("dropout", dropout), ("word_dropout", word_dropout)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+                raise ValueError(f"`{name}` must be a float in [0, 1). Received: {name}={value!r}")
+        if not isinstance(label_features, bool):
+            raise ValueError(f"`label_features` must be True or False. Received: label_features={label_features!r}")
         if class_names is not None and len(class_names) != num_classes:
             raise ValueError(
                 f"`class_names` must have num_classes={num_classes} names. Received: class_names={class_names!r}"
@@ -192,12 +218,15 @@ class DocumentClassifier(keras.Model):
         self.kernel_sizes = tuple(int(k) for k in kernel_sizes)
         self.score = score
         self.dropout = float(dropout)
+        self.word_dropout = float(word_dropout)
+        self.label_features = label_features
         self.class_names = list(class_names) if class_names is not None else None
         self.seed = seed
         self.encoder_kind, self.pooling = ARCHITECTURES[architecture]
         self.document_tokenizer = DocumentTokenizer(
-            vocabulary, lowercase, max_sentences, max_words, name="document_tokenizer"
+            vocabulary, lowercase, max_sentences, max_words, truncate, name="document_tokenizer"
         )
+        self.truncate = self.document_tokenizer.truncate
         self._functions = {}
         if vocabulary is not None:
             self._make_layers()
@@ -207,7 +236,17 @@ class DocumentClassifier(keras.Model):
         self.embedding = keras.layers.Embedding(
             self.document_tokenizer.vocabulary_size, self.embedding_dim, name="embedding"
         )
+        if self.label_features:  # fixed naive-Bayes ratios, set by `adapt(documents, labels)`
+            width = 1 if self.num_classes == 2 else self.num_classes
+            self.label_embedding = keras.layers.Embedding(
+                self.document_tokenizer.vocabulary_size, width, embeddings_initializer="zeros",
+                trainable=False, name="label_features",
+            )
         self.embedding_dropout = keras.layers.Dropout(self.dropout, seed=self.seed)
+        rank = 4 if self.encoder_kind == "hierarchical" else 3  # (B, S, W, E) or (B, T, E)
+        self.word_dropout_layer = keras.layers.Dropout(  # one draw per word: the whole vector goes
+            self.word_dropout, noise_shape=(None,) * (rank - 1) + (1,), seed=self.seed
+        )
         if self.encoder_kind == "hierarchical":
             self.encoder = HierarchicalAttention(
                 self.units, "gru", True, scores_lib.get(self.score), self.dropout, seed=self.seed, name="encoder"
@@ -233,22 +272,63 @@ class DocumentClassifier(keras.Model):
                 "The DocumentClassifier has no vocabulary yet: call `adapt(documents)` or pass `vocabulary`."
             )
 
-    def adapt(self, documents, min_count=2):
+    def adapt(self, documents, labels=None, min_count=2, embeddings=None):
         """Builds the word vocabulary (tensorflow-text) from training documents, then the layers.
 
         Args:
             documents: a list of strings or a `tf.data.Dataset` of strings (or of
-                `(string, label)` pairs).
+                `(string, label)` pairs, which also gives `labels`).
+            labels: integer labels of `documents`; needed with `label_features=True` (the
+                naive-Bayes ratios are counted from them: pass the training split only, never
+                the documents you validate on).
             min_count: words seen fewer times become `[UNK]`; 2 drops the hapaxes that a small
                 corpus cannot learn anything about.
+            embeddings: the learned embedding's starting values: None (random), "skipgram"
+                (word2vec skip-gram vectors trained on `documents`, `kzoo.text.skipgram_vectors`)
+                or an array `(vocabulary_size, embedding_dim)` in the order of the vocabulary.
         """
         if hasattr(self, "classifier"):
             raise ValueError("`adapt()` can only be called once, before training.")
-        if isinstance(documents, tf.data.Dataset) and isinstance(documents.element_spec, tuple):
-            documents = documents.map(lambda text, label: text)
+        if isinstance(embeddings, str) and embeddings != "skipgram":
+            raise ValueError(f"`embeddings` must be None, 'skipgram' or an array. Received: embeddings={embeddings!r}")
+        if isinstance(documents, tf.data.Dataset):
+            documents, found = _unpack_dataset(documents)
+            labels = found if labels is None else labels
+        documents, _ = check_documents(documents, "documents")
+        if labels is not None:
+            labels = check_labels(labels, self.num_classes, "labels")
+            if len(labels) != len(documents):
+                raise ValueError(
+                    "`labels` must have one label per document. "
+                    f"Received: {len(labels)} labels for {len(documents)} documents"
+                )
+        if self.label_features and labels is None:
+            raise ValueError("`label_features=True` needs the training labels: call `adapt(documents, labels)`.")
         self.document_tokenizer.adapt(documents, self.max_vocabulary_size, min_count)
+        size = self.document_tokenizer.vocabulary_size
+        if embeddings is not None and not isinstance(embeddings, str):
+            embeddings = np.asarray(embeddings, "float32")
+            if embeddings.shape != (size, self.embedding_dim):
+                raise ValueError(
+                    f"`embeddings` must have shape (vocabulary_size, embedding_dim) = ({size}, {self.embedding_dim}). "
+                    f"Received: embeddings with shape {embeddings.shape}"
+                )
         self._make_layers()
         self.build()
+        if embeddings is None and not self.label_features:
+            return
+        batches = [
+            self.document_tokenizer(tf.constant(documents[i : i + 256]), pad_to_max=True).numpy()
+            for i in range(0, len(documents), 256)
+        ]
+        ids = np.concatenate(batches) if batches else np.zeros((0, self.max_sentences, self.max_words), "int32")  # (N, S, W)
+        if isinstance(embeddings, str):
+            embeddings = word_vectors.skipgram_vectors(ids, size, self.embedding_dim, seed=self.seed or 0)
+        if embeddings is not None:
+            self.embedding.embeddings.assign(embeddings)
+        if self.label_features:
+            ratios = word_vectors.log_count_ratios(ids, labels, size, self.num_classes)
+            self.label_embedding.embeddings.assign(ratios)
 
     def build(self, input_shape=None):
         self._require_layers()
@@ -256,20 +336,27 @@ class DocumentClassifier(keras.Model):
         self.built = True
 
     # === Forward pass ===
+    def _embed(self, ids, mask, training):
+        """Word vectors `(..., E)` (learned, then the fixed label features), 0 on padding."""
+        words = self.embedding(ids)
+        if self.label_features:
+            words = ops.concatenate([words, ops.cast(self.label_embedding(ids), words.dtype)], axis=-1)
+        words = words * ops.cast(mask, words.dtype)[..., None]
+        words = self.embedding_dropout(words, training=training)
+        return self.word_dropout_layer(words, training=training)
+
     def call(self, inputs, training=None, return_attention_scores=False):
         ids = ops.cast(inputs, "int32")  # (B, S, W)
         if self.encoder_kind == "hierarchical":
             mask = ops.not_equal(ids, 0)  # (B, S, W)
-            words = self.embedding(ids) * ops.cast(mask, self.compute_dtype)[..., None]  # (B, S, W, E)
-            words = self.embedding_dropout(words, training=training)
+            words = self._embed(ids, mask, training)  # (B, S, W, E)
             document, word_weights, sentence_weights = self.encoder(
                 words, mask=mask, training=training, return_attention_scores=True
             )  # (B, H), (B, S, W), (B, S)
         else:
             flat, order = _compact(ids)  # (B, T), (B, S·W)
             mask = ops.not_equal(flat, 0)  # (B, T)
-            words = self.embedding(flat) * ops.cast(mask, self.compute_dtype)[..., None]  # (B, T, E)
-            words = self.embedding_dropout(words, training=training)
+            words = self._embed(flat, mask, training)  # (B, T, E)
             if self.encoder_kind == "bigru":
                 states = self.encoder(words, mask=mask, training=training)  # (B, T, 2·units)
             else:
@@ -558,12 +645,15 @@ class DocumentClassifier(keras.Model):
             max_vocabulary_size=self.max_vocabulary_size,
             max_sentences=self.max_sentences,
             max_words=self.max_words,
+            truncate=self.truncate,
             embedding_dim=self.embedding_dim,
             units=self.units,
             filters=self.filters,
             kernel_sizes=list(self.kernel_sizes),
             score=self.score if isinstance(self.score, str) else scores_lib.serialize(self.score),
             dropout=self.dropout,
+            word_dropout=self.word_dropout,
+            label_features=self.label_features,
             class_names=self.class_names,
             seed=self.seed,
         )

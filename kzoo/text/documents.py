@@ -12,8 +12,10 @@ SavedModel. Steps, all TensorFlow / tensorflow-text ops:
    sentences are dropped.
 3. Words: the word-level `kzoo.text.Tokenizer` (case folding, split on white space and around
    punctuation, word ids from the vocabulary built by `adapt()`, unknown words -> `[UNK]`).
-4. Truncation (documented, deterministic): the first `max_sentences` sentences of a document
-   and the first `max_words` words of each sentence are kept; the rest is dropped.
+4. Truncation (documented, deterministic): `max_sentences` sentences of a document are kept,
+   the first ones (`truncate="head"`, the default) or the last ones (`truncate="tail"`: reviews
+   tend to end with the verdict), and the first `max_words` words of each kept sentence; the
+   rest is dropped.
 
 Id 0 is padding; a padded word or sentence is all zeros, which is the mask the models use.
 """
@@ -25,8 +27,9 @@ import tensorflow_text as tf_text
 
 from kzoo.text.tokenizer import PAD, Tokenizer
 
-__all__ = ["DocumentTokenizer", "check_documents", "make_documents_dataset"]
+__all__ = ["DocumentTokenizer", "check_documents", "make_documents_dataset", "TRUNCATIONS"]
 
+TRUNCATIONS = ("head", "tail")  # keep the first or the last `max_sentences` sentences
 _SENTENCE_END = r"([.!?…]+[\"')\]»]*)\s+"  # punctuation, optional closing quote/bracket, space
 
 
@@ -80,8 +83,10 @@ class DocumentTokenizer(keras.layers.Layer):
         vocabulary: word list starting with `kzoo.text.RESERVED_TOKENS`, or None to build it
             with `adapt()`.
         lowercase: whether text is case-folded.
-        max_sentences: sentences kept per document (the first ones).
+        max_sentences: sentences kept per document.
         max_words: words kept per sentence (the first ones).
+        truncate: which sentences a longer document keeps: "head" (the first `max_sentences`)
+            or "tail" (the last `max_sentences`).
 
     Call arguments:
         documents: string tensor `(batch_size,)`.
@@ -99,11 +104,14 @@ class DocumentTokenizer(keras.layers.Layer):
     TensorShape([1, 2, 4])
     """
 
-    def __init__(self, vocabulary=None, lowercase=True, max_sentences=30, max_words=40, **kwargs):
+    def __init__(self, vocabulary=None, lowercase=True, max_sentences=30, max_words=40, truncate="head", **kwargs):
         super().__init__(**kwargs)
         self.lowercase = bool(lowercase)
         self.max_sentences = _positive_int("max_sentences", max_sentences)
         self.max_words = _positive_int("max_words", max_words)
+        if truncate not in TRUNCATIONS:
+            raise ValueError(f"`truncate` must be one of {list(TRUNCATIONS)}. Received: truncate={truncate!r}")
+        self.truncate = truncate
         self.words = Tokenizer(vocabulary, "word", self.lowercase, self.max_words, name="words")
 
     @property
@@ -139,7 +147,8 @@ class DocumentTokenizer(keras.layers.Layer):
         return tf_text.normalize_utf8(documents, "NFKC")
 
     def sentences(self, documents, truncate=True):
-        """Sentence strings, a `tf.RaggedTensor` `(batch_size, None)`, truncated to `max_sentences`."""
+        """Sentence strings, a `tf.RaggedTensor` `(batch_size, None)`, truncated to `max_sentences`
+        (the first or the last ones, see `truncate`) unless `truncate=False`."""
         documents = self.normalize(documents)
         has_newline = tf.strings.regex_full_match(documents, r"(?s).*\n.*")
         by_punctuation = tf.strings.regex_replace(documents, _SENTENCE_END, "\\1\n")
@@ -147,7 +156,11 @@ class DocumentTokenizer(keras.layers.Layer):
         sentences = tf_text.regex_split(documents, r"\n", "")  # (B, None)
         blank = tf.strings.regex_full_match(sentences.flat_values, r"\s*")
         sentences = tf.ragged.boolean_mask(sentences, sentences.with_flat_values(tf.logical_not(blank)))
-        return sentences[:, : self.max_sentences] if truncate else sentences
+        if not truncate:
+            return sentences
+        if self.truncate == "tail":
+            return sentences[:, -self.max_sentences :]
+        return sentences[:, : self.max_sentences]
 
     def words_of(self, documents):
         """The words the model sees, strings `(batch_size, None, None)` (ragged), truncated."""
@@ -182,6 +195,7 @@ class DocumentTokenizer(keras.layers.Layer):
             lowercase=self.lowercase,
             max_sentences=self.max_sentences,
             max_words=self.max_words,
+            truncate=self.truncate,
         )
         return config
 
