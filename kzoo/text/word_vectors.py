@@ -70,7 +70,7 @@ def log_count_ratios(ids, labels, vocabulary_size, num_classes=2, alpha=1.0):
 
     >>> r = log_count_ratios([[2, 3], [2, 0], [4, 0]], [1, 1, 0], vocabulary_size=5)
     >>> [round(float(x), 3) for x in r[:, 0]]
-    [0.0, 0.0, 0.693, 0.288, -0.405]
+    [0.0, -0.336, 0.762, 0.357, -1.03]
     """
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}")

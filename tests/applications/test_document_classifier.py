@@ -94,6 +94,84 @@ def test_tokenizer_repairs_invalid_utf8_and_handles_empty_batches():
     assert tok(tf.constant([], tf.string)).shape == (0, 1, 1)
 
 
+def test_tokenizer_truncates_to_the_head_or_the_tail():
+    document = tf.constant(["one .\ntwo .\nthree .\nfour ."])
+    assert DocumentTokenizer(max_sentences=2).sentences(document).to_list() == [[b"one .", b"two ."]]
+    tail = DocumentTokenizer(max_sentences=2, truncate="tail")
+    assert tail.sentences(document).to_list() == [[b"three .", b"four ."]]
+    assert tail.sentences(tf.constant(["only ."])).to_list() == [[b"only ."]]
+    assert DocumentTokenizer.from_config(tail.get_config()).truncate == "tail"
+    with pytest.raises(ValueError, match=r"`truncate` must be one of \['head', 'tail'\]. Received: truncate='end'"):
+        DocumentTokenizer(truncate="end")
+
+
+# === Word vectors: label features, pretrained embeddings, word dropout ===
+
+def test_label_features_are_the_naive_bayes_ratios_of_the_training_labels():
+    from kzoo.text import log_count_ratios
+
+    texts, labels, _ = keyword_documents(40, seed=2)
+    model = tiny(label_features=True)
+    model.adapt(texts, labels, min_count=1)
+    ids = model.document_tokenizer(tf.constant(texts), pad_to_max=True).numpy()
+    expected = log_count_ratios(ids, labels, model.document_tokenizer.vocabulary_size)
+    np.testing.assert_allclose(model.label_embedding.embeddings.numpy(), expected, rtol=1e-6)
+    vocabulary = model.document_tokenizer.vocabulary
+    ratio = dict(zip(vocabulary, expected[:, 0]))
+    assert ratio["great"] > 1.0 and ratio["awful"] < -1.0  # the keywords of class 1 and class 0
+    assert model.label_embedding.trainable_weights == []  # fixed: counted once, never trained
+    words = model._embed(ids[:2], ids[:2] != 0, training=False)
+    assert words.shape[-1] == 8 + 1  # learned embedding, then the ratio
+    np.testing.assert_allclose(np.asarray(words)[..., -1], expected[ids[:2], 0], rtol=1e-6)
+    three = tiny(num_classes=3, label_features=True)
+    three.adapt(texts, [i % 3 for i in range(40)], min_count=1)
+    assert three.label_embedding.embeddings.shape == (three.document_tokenizer.vocabulary_size, 3)
+    dataset = tf.data.Dataset.from_tensor_slices((texts, labels)).batch(16)  # labels from the pairs
+    from_dataset = tiny(label_features=True)
+    from_dataset.adapt(dataset, min_count=1)
+    np.testing.assert_allclose(from_dataset.label_embedding.embeddings.numpy(), expected, rtol=1e-6)
+
+
+def test_adapt_starts_the_embedding_from_given_or_skipgram_vectors():
+    texts, labels, _ = keyword_documents(30, seed=4)
+    probe = tiny()
+    probe.adapt(texts, min_count=1)
+    size = probe.document_tokenizer.vocabulary_size
+    given = np.random.default_rng(0).normal(size=(size, 8)).astype("float32")
+    model = tiny()
+    model.adapt(texts, min_count=1, embeddings=given)
+    np.testing.assert_array_equal(model.embedding.embeddings.numpy(), given)
+    pretrained = tiny()
+    pretrained.adapt(texts, min_count=1, embeddings="skipgram")
+    vectors = pretrained.embedding.embeddings.numpy()
+    assert np.all(vectors[:4] == 0) and np.all(np.abs(vectors[4:]).sum(-1) > 0)
+    with pytest.raises(ValueError, match=rf"`embeddings` must have shape .* = \({size}, 8\). Received: embeddings with shape \(3, 8\)"):
+        tiny().adapt(texts, min_count=1, embeddings=given[:3])
+    with pytest.raises(ValueError, match="`embeddings` must be None, 'skipgram' or an array. Received: embeddings='glove'"):
+        tiny().adapt(texts, embeddings="glove")
+    with pytest.raises(ValueError, match=r"`label_features=True` needs the training labels"):
+        tiny(label_features=True).adapt(texts)
+    with pytest.raises(ValueError, match="`labels` must have one label per document. Received: 2 labels for 30 documents"):
+        tiny().adapt(texts, [0, 1])
+
+
+@pytest.mark.parametrize("architecture", ["han", "bigru_attention"])
+def test_word_dropout_drops_whole_words_in_training_only(architecture):
+    texts, _, _ = keyword_documents(4, seed=5)
+    model = tiny(architecture, word_dropout=0.5)
+    model.adapt(texts, min_count=1)
+    ids = model.document_tokenizer(tf.constant(texts)).numpy()
+    ids = ids if architecture == "han" else ids.reshape(len(texts), -1)
+    mask = ids != 0
+    kept = np.asarray(model._embed(ids, mask, training=False))
+    dropped = np.asarray(model._embed(ids, mask, training=True))
+    zeroed = np.all(dropped == 0, axis=-1) & mask
+    assert 0.25 < zeroed.sum() / mask.sum() < 0.75  # about half of the real words
+    np.testing.assert_allclose(dropped[mask & ~zeroed], 2.0 * kept[mask & ~zeroed], rtol=1e-6)  # 1 / (1 - 0.5)
+    with pytest.raises(ValueError, match=r"`word_dropout` must be a float in \[0, 1\). Received: word_dropout=1.0"):
+        tiny(word_dropout=1.0)
+
+
 # === Architectures ===
 
 def test_compact_moves_real_words_to_the_front_in_order():
@@ -290,6 +368,8 @@ def test_constructor_and_state_errors():
         DocumentClassifier(num_classes=1)
     with pytest.raises(ValueError, match="`max_words` must be a positive int. Received: max_words=0"):
         DocumentClassifier(max_words=0)
+    with pytest.raises(ValueError, match="`label_features` must be True or False. Received: label_features=1"):
+        DocumentClassifier(label_features=1)
     with pytest.raises(ValueError, match="call `adapt"):
         DocumentClassifier().predict(["text"])
 

@@ -55,6 +55,20 @@ def test_tflite_and_keras_round_trip(architecture, tmp_path):
     assert restored.architecture == architecture and restored.class_names == ["negative", "positive"]
 
 
+def test_keras_round_trip_keeps_label_features_truncation_and_word_dropout(tmp_path):
+    texts = [d for d in DOCUMENTS if isinstance(d, str)]
+    model = DocumentClassifier(embedding_dim=8, units=4, max_sentences=4, max_words=6, truncate="tail",
+                               word_dropout=0.2, label_features=True, seed=0)
+    model.adapt(texts, [0, 1, 0, 1, 0, 1], min_count=1, embeddings="skipgram")
+    restored = check_keras_roundtrip(model, lambda m: m.predict(DOCUMENTS).tolist(), str(tmp_path / "model.keras"))
+    assert (restored.truncate, restored.word_dropout, restored.label_features) == ("tail", 0.2, True)
+    np.testing.assert_array_equal(restored.label_embedding.embeddings.numpy(), model.label_embedding.embeddings.numpy())
+    assert np.any(model.label_embedding.embeddings.numpy() != 0)
+    path = str(tmp_path / "model.tflite")
+    model.export(path, format="litert")
+    np.testing.assert_allclose(load_tflite(path).predict(DOCUMENTS), model.predict(DOCUMENTS), atol=1e-5)
+
+
 def test_savedmodel_runs_without_kzoo_and_matches_predict(tmp_path):
     model = adapted("han")
     texts = [d.decode("utf-8", "replace") if isinstance(d, bytes) else d for d in DOCUMENTS]
