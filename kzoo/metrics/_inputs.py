@@ -17,6 +17,12 @@ import tensorflow as tf
 TASKS = ("binary", "multiclass", "multilabel")
 AVERAGES = ("micro", "macro", "weighted", "none")
 
+# Messages of checks, shared with metrics that fold these checks into cheaper ones.
+NAN_SCORES = "y_pred contains NaN scores."
+NOT_PROBABILITIES = "y_pred must hold probabilities in [0, 1]; for logits pass `from_logits=True`."
+SHAPE_MISMATCH = "For task='{task}', y_true and y_pred must have the same shape."
+NOT_ZERO_ONE = "For task='{task}', y_true must hold 0 and 1."
+
 
 def check_choice(name, value, choices):
     """Raises a ValueError naming `name` unless `value` is one of `choices`."""
@@ -41,6 +47,16 @@ def check_task(task, num_classes):
             f"Received: num_classes={num_classes!r}"
         )
     return num_classes
+
+
+def label_range_message(task, num_classes, ignore_index=None):
+    """The message of the label range check of `format_inputs`."""
+    high = num_classes if task == "multiclass" else 2
+    return (
+        f"Labels must lie in [0, {high}) for task='{task}'"
+        + (f" with num_classes={num_classes}." if task == "multiclass" else ".")
+        + (" Set `ignore_index` to leave a padding label out." if ignore_index is None else "")
+    )
 
 
 def _received(x):
@@ -188,7 +204,7 @@ def format_inputs(
         else:
             ensure(
                 tf.reduce_all(tf.equal(tf.shape(y_true), tf.shape(y_pred))),
-                f"For task='{task}', y_true and y_pred must have the same shape.",
+                SHAPE_MISMATCH.format(task=task),
                 lambda: f"y_true.shape={tuple(y_true.shape)}",
                 pending=pending,
             )
@@ -196,7 +212,7 @@ def format_inputs(
             y_true_float = tf.cast(y_true, "float64")
             ensure(
                 tf.equal(y_true_float, tf.round(y_true_float)),
-                f"For task='{task}', y_true must hold 0 and 1.",
+                NOT_ZERO_ONE.format(task=task),
                 lambda: f"y_true={_received(y_true)}",
                 pending=pending,
             )
@@ -224,22 +240,20 @@ def format_inputs(
     high = num_classes if task == "multiclass" else 2
     ensure(
         tf.logical_or(tf.equal(weights, 0), tf.logical_and(y_true >= 0, y_true < high)),
-        f"Labels must lie in [0, {high}) for task='{task}'"
-        + (f" with num_classes={num_classes}." if task == "multiclass" else ".")
-        + (" Set `ignore_index` to leave a padding label out." if ignore_index is None else ""),
+        label_range_message(task, num_classes, ignore_index),
         lambda: f"y_true={_received(tf.boolean_mask(y_true, (weights > 0) & ((y_true < 0) | (y_true >= high))))}",
         pending=pending,
     )
     ensure(
         tf.logical_not(tf.math.is_nan(y_pred)),
-        "y_pred contains NaN scores.",
+        NAN_SCORES,
         lambda: f"y_pred={_received(y_pred)}",
         pending=pending,
     )
     if not from_logits:
         ensure(
             tf.logical_and(y_pred >= 0, y_pred <= 1),
-            "y_pred must hold probabilities in [0, 1]; for logits pass `from_logits=True`.",
+            NOT_PROBABILITIES,
             lambda: f"y_pred={_received(tf.boolean_mask(y_pred, (y_pred < 0) | (y_pred > 1)))}",
             pending=pending,
         )

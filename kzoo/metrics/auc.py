@@ -69,16 +69,16 @@ def mantissa_bits(num_bins):
     return (num_bins // (2 * _OCTAVES)).bit_length() - 1
 
 
-def bin_index(scores, num_bins, space, with_error=False):
+def bin_index(scores, num_bins, space, with_validity=False):
     """Monotone bin of every score (see the module docstring); int32 in [0, num_bins).
 
     Args:
         scores: probabilities, logits or (float64) log-probabilities.
         num_bins: `256 * 2**m`.
         space: "probability", "logit" or "log_probability".
-        with_error: also return an int32 per score that is 0 exactly when the score is valid
-            (a probability in [0, 1], or a logit that is not NaN), computed from the bits the
-            bin is made of ("probability" and "logit" only).
+        with_validity: also return a bool per score, True exactly when the score is valid (a
+            probability in [0, 1], or a logit that is not NaN), read from the bits the bin is
+            made of ("probability" and "logit" only).
     """
     m = mantissa_bits(num_bins)
     half = num_bins // 2
@@ -93,31 +93,35 @@ def bin_index(scores, num_bins, space, with_error=False):
         else:
             upper = scores >= 0.0
             q = tf.abs(scores)
-    q_bits = tf.bitcast(tf.cast(q, "float32"), tf.int32)
+    q = tf.cast(q, "float32")
+    # Without the sign bit: q = -0.0 (p = -0.0, or log p = 0.0) is 0.0.
+    q_bits = tf.bitwise.bitwise_and(tf.bitcast(q, tf.int32), 0x7FFFFFFF)
     u = tf.bitwise.right_shift(q_bits, 23 - m)  # (exponent, m bits)
     if space == "logit":
-        # |z| has no sign bit (tf.abs clears it, NaN included); only NaN lies above inf's bits.
-        error = tf.bitwise.right_shift(0x7F800000 - q_bits, 31)
+        valid = q_bits <= 0x7F800000  # only NaN lies above the bits of inf
         u = tf.clip_by_value(u - (_LOWEST_LOGIT_EXPONENT << m), 0, half - 1)
         bins = tf.where(upper, half + u, half - 1 - u)
     else:
-        # q of a probability lies in [0, 0.5]: u in [0, half). p < 0, p > 1 (q < 0: sign bit)
-        # and NaN (q = NaN, u >= 255 * 2**m) do not.
-        error = tf.bitwise.right_shift(u, (half.bit_length() - 1)) if with_error else None
+        # q of a probability lies in [0, 0.5]: u in [0, half). For p < 0 or p > 1, q < 0; for
+        # NaN, q is NaN: both fail `q >= 0`.
+        valid = q >= 0.0
         bins = tf.where(upper, num_bins - 1 - u, u)
-    return (bins, error) if with_error else bins
+    return (bins, valid) if with_validity else bins
 
 
 def scatter_add(variable, indices, updates, size):
     """`variable[indices] += updates` for a flat variable of `size` entries, duplicates summed.
 
-    A plain variable is updated in place (no dense `(size,)` temporary); the per-replica
-    variables of `tf.distribute` do not support scatter, so there the dense sum is added.
+    `updates` is a vector like `indices`, or a scalar added at every index (the CPU kernel adds a
+    scalar about 3x faster than a vector of ones). A plain variable is updated in place (no dense
+    `(size,)` temporary); the per-replica variables of `tf.distribute` do not support scatter,
+    so there the dense sum is added.
     """
     target = variable.value if isinstance(variable, keras.Variable) else variable  # a tf.Variable
     if isinstance(target, tf.distribute.DistributedValues):
+        updates = tf.broadcast_to(updates, tf.shape(indices))
         return variable.assign_add(tf.math.unsorted_segment_sum(updates, indices, size))
-    return target.scatter_add(tf.IndexedSlices(updates, indices))
+    return tf.raw_ops.ResourceScatterAdd(resource=target.handle, indices=indices, updates=updates)
 
 
 def _last(cumulative):
@@ -151,62 +155,81 @@ def groups_from_scores(scores, positive, weights, drop_zero_weight=True):
     return tuple(tf.boolean_mask(t, last_of_ties) for t in (scores, tps, fps))
 
 
-def _sort_int64(keys):
-    """Ascending sort of a 1-D int64 tensor.
-
-    NumPy's sort (vectorized, x86-simd-sort where the CPU has it) through `tf.numpy_function`:
-    measured 19 ms for 2M keys where `tf.sort` (a TopK with indices) takes 250-400 ms on the same
-    CPU. It runs in the Python process, as every Keras metric `result()` does in `fit` and
-    `evaluate`; it is not part of an exported SavedModel (metrics are not).
-    """
-    out = tf.numpy_function(np.sort, [keys], tf.int64, stateful=False)
-    out.set_shape(keys.shape)
-    return out
+# Sort keys. A unit-weight binary sample is one int64, `2 * d + label`, where the int32 `d`
+# decreases as the float32 score increases (`descending_key`): an ascending sort of the keys
+# orders the samples by descending score, and tied scores share `key >> 1`. `d` of the ends of
+# the valid scores: probabilities [0, 1]; logits [-inf, inf] (NaN lies outside both).
+_KEY_RANGE = {"probability": (-1 - 0x3F800000, -1), "logit": (-1 - 0x7F800000, 0x7F800000 - 1)}
 
 
-def _float32_order_key(scores):
-    """int64 in [0, 2**32), increasing with the float32 `scores` (no NaN); -0.0 equals 0.0."""
-    scores = tf.where(tf.equal(scores, 0), tf.zeros_like(scores), scores)  # -0.0 -> 0.0
-    bits = tf.cast(tf.bitcast(scores, tf.int32), tf.int64)
-    return tf.where(bits >= 0, bits + 2**31, -1 - bits)
+def descending_key(scores):
+    """int32 `d` decreasing with the float32 `scores`: `-1 - bits(s)` for `s >= 0` and
+    `bits(|s|) - 1` for `s < 0`, so 0.0 and -0.0 share `d = -1`."""
+    bits = tf.bitcast(scores, tf.int32)
+    magnitude = tf.bitwise.bitwise_and(bits, 0x7FFFFFFF)
+    return tf.where(bits < 0, magnitude, -magnitude) - 1
 
 
-def unweighted_counts_float32(scores, positive):
-    """`groups_from_scores(...)[1:]` for unit weights and float32-representable scores.
-
-    One sort of one packed int64 key per sample (descending score in the high bits, the label in
-    the low bit): no argsort, no gathers. Tied groups share the high bits.
-    """
-    order = _float32_order_key(tf.cast(scores, "float32"))
-    keys = tf.bitwise.bitwise_or(
-        tf.bitwise.left_shift(2**32 - 1 - order, 1), tf.cast(positive > 0.5, tf.int64)
-    )
-    keys = _sort_int64(keys)
-    label = tf.cast(tf.bitwise.bitwise_and(keys, 1), "float64")
-    tps = tf.cumsum(label)
-    fps = tf.cumsum(1.0 - label)
-    group = tf.bitwise.right_shift(keys, 1)
-    last_of_ties = tf.concat(
-        [group[1:] != group[:-1], tf.ones([tf.minimum(tf.size(group), 1)], "bool")], 0
-    )
-    return tf.boolean_mask(tps, last_of_ties), tf.boolean_mask(fps, last_of_ties)
+def _np_pack(scores, positive):
+    """NumPy `2 * descending_key(float32 scores) + positive` (see `descending_key`)."""
+    bits = scores.astype(np.float32).view(np.int32)
+    magnitude = bits & 0x7FFFFFFF
+    d = np.where(bits < 0, magnitude, -magnitude).astype(np.int64) - 1
+    return (d << 1) | positive.astype(np.int64)
 
 
-def exact_counts(scores, positive, weights):
+def _np_unpack(keys):
+    """Inverse of `_np_pack`: float64 `(scores, positive)`."""
+    signed = (keys >> 1) + 1  # |bits| for negative scores, -|bits| for the others
+    bits = np.where(signed > 0, signed | 0x80000000, -signed).astype(np.uint32)
+    return bits.view(np.float32).astype(np.float64), (keys & 1).astype(np.float64)
+
+
+def _np_group_ends(values):
+    """Indices of the last entry of every run of equal values."""
+    ends = np.flatnonzero(values[1:] != values[:-1])
+    return np.append(ends, values.size - 1) if values.size else ends
+
+
+def _np_exact_counts(keys, scores, positive, weights):
+    """NumPy body of `exact_counts`."""
+    if np.all(weights == 1) and np.array_equal(scores.astype(np.float32), scores):
+        keys = np.sort(np.concatenate([keys, _np_pack(scores, positive)]))
+        tps = np.cumsum(keys & 1)
+        ends = _np_group_ends(keys >> 1)
+        return tps[ends].astype(np.float64), (ends + 1 - tps[ends]).astype(np.float64)
+    if keys.size:  # a mix of unit-weight keys and weighted rows: unpack the keys
+        key_scores, key_positive = _np_unpack(keys)
+        scores = np.concatenate([key_scores, scores])
+        positive = np.concatenate([key_positive, positive])
+        weights = np.concatenate([np.ones(keys.size), weights])
+    order = np.argsort(scores)[::-1]
+    scores, weights = scores[order], weights[order]
+    pos_w = weights * positive[order]
+    ends = _np_group_ends(scores)
+    return np.cumsum(pos_w)[ends], np.cumsum(weights - pos_w)[ends]
+
+
+def exact_counts(keys, scores, positive, weights):
     """Cumulative `(tps, fps)` at each distinct score, highest first (all samples kept).
 
-    Unit weights and scores exactly representable in float32 (every float32 input) take the
-    one-sort path of `unweighted_counts_float32`; anything else `groups_from_scores`.
+    Args:
+        keys: `(K,)` int64 packed unit-weight samples (see `descending_key`).
+        scores, positive, weights: `(N,)` float64 samples, merged with the keys.
+
+    Unit weights and float32 scores (every float32 input) take one sort of packed int64 keys:
+    no argsort, no gathers; anything else a float64 argsort. The work is NumPy's, through
+    `tf.numpy_function` (vectorized sorts, x86-simd-sort where the CPU has it: 2M keys sort in
+    ~20 ms where `tf.sort`, a TopK, takes 250-400 ms on the same CPU), so it runs in the Python
+    process, as every Keras metric `result()` does in `fit` and `evaluate`, and is not part of an
+    exported SavedModel (metrics are not).
     """
-    simple = tf.logical_and(
-        tf.reduce_all(tf.equal(weights, 1.0)),
-        tf.reduce_all(tf.equal(tf.cast(tf.cast(scores, "float32"), "float64"), scores)),
+    tps, fps = tf.numpy_function(
+        _np_exact_counts, [keys, scores, positive, weights], [tf.float64, tf.float64], stateful=False
     )
-
-    def general():
-        return groups_from_scores(scores, positive, weights, drop_zero_weight=False)[1:]
-
-    return tf.cond(simple, lambda: unweighted_counts_float32(scores, positive), general)
+    tps.set_shape([None])
+    fps.set_shape([None])
+    return tps, fps
 
 
 def roc_auc_from_counts(tps, fps, max_fpr=None):
@@ -250,10 +273,13 @@ def average_precision_from_counts(tps, fps):
 class RankingMetric(keras.metrics.Metric):
     """Base of the ranking metrics: keeps scores (exact) or score histograms (binned).
 
-    Exact state is a float64 `tf.Variable` of shape `(capacity, columns)` written in place, row
-    by row, whose capacity doubles when full (amortized O(1) per score); under `tf.distribute`
-    every replica appends the `all_gather` of the batch, so each replica holds the whole data and
-    reading the first replica's copy is the answer. Binned state is one flat float64 histogram
+    Exact state is a float64 `tf.Variable` of shape `(capacity, columns)` (score, label and
+    weight columns) and, for "binary", an int64 `(capacity,)` of packed keys (see
+    `descending_key`) for unit-weight batches of float32 scores (the common case: one key per
+    sample, sorted as is in `result()`). Both are written in place, a batch at a time, and their
+    capacity doubles when full (amortized O(1) per score); under `tf.distribute` every replica
+    appends the `all_gather` of the batch, so each replica holds the whole data and reading the
+    first replica's copy is the answer. Binned state is one flat float64 histogram
     `(columns * groups * num_bins,)` updated by a scatter-add of the batch.
 
     Args:
@@ -319,6 +345,11 @@ class RankingMetric(keras.metrics.Metric):
                 **sync,
             )
             self.stored_size = tf.Variable(tf.zeros([2], "int64"), name="used_and_capacity", **sync)
+            if task == "binary":
+                self.keys = tf.Variable(
+                    tf.zeros((0,), "int64"), shape=tf.TensorShape([None]), name="stored_keys", **sync
+                )
+                self.keys_size = tf.Variable(tf.zeros([2], "int64"), name="keys_used_and_capacity", **sync)
         else:
             self._groups = c if (task == "multiclass" and multi_class == "ovo") else 2
             self._log2_bins = num_bins.bit_length() - 1
@@ -328,6 +359,7 @@ class RankingMetric(keras.metrics.Metric):
 
     # === Update ===
 
+    @tf.autograph.experimental.do_not_convert  # static Python only, as Keras' own metrics
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Adds one batch.
 
@@ -337,7 +369,7 @@ class RankingMetric(keras.metrics.Metric):
             sample_weight: optional non-negative weights broadcastable from the label shape.
         """
         if self._plain_binary(y_true, y_pred, sample_weight):
-            return self._update_plain_binary(y_true, y_pred, sample_weight)
+            return self._update_plain_binary(y_true, y_pred)
         labels, scores, weights = _inputs.format_inputs(
             y_true, y_pred, sample_weight, self.task, self._num, self.ignore_index, self.from_logits
         )
@@ -345,80 +377,98 @@ class RankingMetric(keras.metrics.Metric):
         if log_prob:
             scores = tf.nn.log_softmax(tf.cast(scores, "float64"), axis=-1)
         if self.num_bins is None:
-            self._append(labels, tf.cast(scores, "float64"), weights)
+            self._append_rows(labels, tf.cast(scores, "float64"), weights)
         else:
             space = "log_probability" if log_prob else ("logit" if self.from_logits else "probability")
             self._add_to_histogram(labels, bin_index(scores, self.num_bins, space), weights)
 
     def _plain_binary(self, y_true, y_pred, sample_weight):
-        """Whether a batch takes the lean binary path: no weights, mask or ignore_index, and
-        labels and scores of one static shape (after dropping a trailing axis of size 1)."""
+        """Whether a batch takes the lean binary path: no weights, mask or ignore_index; labels
+        and scores of one rank and compatible shapes (after dropping a trailing axis of size 1;
+        unknown sizes, as the batch axis in `fit`, are compared at run time); in exact mode,
+        scores that are not float64 (they become keys of their float32 value)."""
         if self.task != "binary" or sample_weight is not None or self.ignore_index is not None:
             return False
         if getattr(y_pred, "_keras_mask", None) is not None:
             return False
-        shapes = []
-        for x in (y_true, y_pred):
-            shape = tuple(x.shape) if hasattr(x, "shape") else None
-            if shape is None or None in shape or not hasattr(x, "dtype"):
-                return False
-            if len(shape) > 1 and shape[-1] == 1:
-                shape = shape[:-1]
-            shapes.append(shape)
         try:
+            shapes = [tf.TensorShape(x.shape) for x in (y_true, y_pred)]
             dtypes = [tf.as_dtype(x.dtype) for x in (y_true, y_pred)]
-        except TypeError:
+        except (AttributeError, TypeError, ValueError):
             return False
+        if shapes[0].rank is None or shapes[1].rank is None:
+            return False
+        shapes = [s[:-1] if s.rank > 1 and s[-1] == 1 else s for s in shapes]
         return (
-            shapes[0] == shapes[1]
+            shapes[0].is_compatible_with(shapes[1])
             and all(d.is_integer or d.is_floating or d == tf.bool for d in dtypes)
+            and (self.num_bins is not None or dtypes[1] != tf.float64)
         )
 
-    def _update_plain_binary(self, y_true, y_pred, sample_weight):
-        """`update_state` for plain binary batches (see `_plain_binary`), with one check per
-        batch: every validity condition is folded into one scalar; only when it fails is the
-        full validation of `_inputs.format_inputs` run, to raise its error naming the failed
-        check and the received values (a ValueError eagerly, InvalidArgumentError in a graph).
+    def _update_plain_binary(self, y_true, y_pred):
+        """`update_state` for plain binary batches (see `_plain_binary`), with one folded check
+        per batch: labels in {0, 1} and valid scores, read from the same bits as the bins (keys)
+        are. Only when it fails is every check run one by one, to raise an error naming the
+        failed one: `_inputs.format_inputs` eagerly (a ValueError with the received values),
+        `_explain_invalid` in a graph (an InvalidArgumentError).
         """
-        labels_in = tf.reshape(tf.convert_to_tensor(y_true), [-1])
-        scores_in = tf.convert_to_tensor(y_pred)
-        if not scores_in.dtype.is_floating:
-            scores_in = tf.cast(scores_in, "float32")
-        scores = tf.reshape(scores_in, [-1])
+        y_true, y_pred = tf.convert_to_tensor(y_true), tf.convert_to_tensor(y_pred)
+        labels_in = tf.reshape(y_true, [-1])
         labels = tf.cast(labels_in, "int32")
-        label_error = tf.bitwise.right_shift(labels, 1)  # 0 iff the label is 0 or 1
+        scores = tf.reshape(tf.cast(y_pred, "float32"), [-1])  # float64 only when binned
+        space = "logit" if self.from_logits else "probability"
+        label_ok = tf.equal(tf.bitwise.right_shift(labels, 1), 0)  # 0 or 1 (-1 >> 1 is -1)
         if labels_in.dtype.is_floating:  # 0.5 would truncate to 0
-            label_error = tf.where(
-                tf.equal(tf.cast(labels, labels_in.dtype), labels_in), label_error, 1
-            )
+            label_ok = tf.logical_and(label_ok, tf.equal(tf.cast(labels, labels_in.dtype), labels_in))
         if self.num_bins is None:
-            if self.from_logits:
-                score_ok = tf.logical_not(tf.math.is_nan(scores))
-            else:
-                score_ok = tf.logical_and(scores >= 0, scores <= 1)
-            ok = tf.logical_and(
-                tf.reduce_all(score_ok), tf.equal(tf.reduce_max(tf.abs(label_error)), 0)
-            )
+            d = descending_key(scores)
+            low, high = _KEY_RANGE[space]
+            score_ok = tf.logical_and(d >= low, d <= high)
         else:
-            bins, score_error = bin_index(
-                scores, self.num_bins, "logit" if self.from_logits else "probability", True
-            )
-            error = tf.bitwise.bitwise_or(label_error, score_error)
-            ok = tf.equal(tf.reduce_max(tf.bitcast(error, tf.uint32)), 0)
-
-        def full_check():  # raises (eagerly) or asserts (graph) with the detailed message
-            _inputs.format_inputs(y_true, y_pred, sample_weight, "binary", 1, None, self.from_logits)
-            return tf.constant(False)
-
-        checked = tf.cond(ok, lambda: tf.constant(True), full_check)
+            bins, score_ok = bin_index(scores, self.num_bins, space, with_validity=True)
+        ok = tf.logical_and(tf.reduce_all(label_ok), tf.reduce_all(score_ok))
+        same_shape = None
+        if not (y_true.shape.is_fully_defined() and y_pred.shape.is_fully_defined()):
+            same_shape = tf.equal(tf.size(labels), tf.size(scores))  # ranks and known sizes agree
+            ok = tf.logical_and(ok, same_shape)
+        if tf.executing_eagerly():
+            if not bool(ok):
+                _inputs.format_inputs(y_true, y_pred, None, "binary", 1, None, self.from_logits)
+            checked = ok
+        else:
+            explain = lambda: self._explain_invalid(labels_in, scores, same_shape)  # noqa: E731
+            checked = tf.cond(ok, lambda: ok, explain)
         with tf.control_dependencies([checked]):
             if self.num_bins is None:
-                self._append(labels, tf.cast(scores, "float64"), tf.ones_like(scores, "float64"))
+                keys = tf.bitwise.bitwise_or(
+                    tf.bitwise.left_shift(tf.cast(d, "int64"), 1), tf.cast(labels, "int64")
+                )
+                self._append(self.keys, self.keys_size, keys)
             else:  # one scatter for both classes: negatives in [0, b), positives in [b, 2b)
                 flat = tf.bitwise.bitwise_or(tf.bitwise.left_shift(labels, self._log2_bins), bins)
-                scatter_add(self.histogram, flat, tf.ones_like(scores, "float64"), 2 * self.num_bins)
+                scatter_add(self.histogram, flat, tf.constant(1.0, "float64"), 2 * self.num_bins)
 
-    def _append(self, labels, scores, weights):
+    def _explain_invalid(self, labels_in, scores, same_shape):
+        """The graph branch taken when the folded check fails: one Assert whose message lists
+        the failed checks, worded as `_inputs.format_inputs` words them."""
+        pending = []
+        if same_shape is not None:
+            _inputs.ensure(same_shape, _inputs.SHAPE_MISMATCH.format(task="binary"), None, pending)
+        labels = tf.cast(labels_in, "int32")
+        if labels_in.dtype.is_floating:
+            integral = tf.equal(tf.cast(labels, labels_in.dtype), labels_in)
+            _inputs.ensure(integral, _inputs.NOT_ZERO_ONE.format(task="binary"), None, pending)
+        in_range = tf.logical_and(labels >= 0, labels < 2)
+        _inputs.ensure(in_range, _inputs.label_range_message("binary", 1), None, pending)
+        _inputs.ensure(tf.logical_not(tf.math.is_nan(scores)), _inputs.NAN_SCORES, None, pending)
+        if not self.from_logits:
+            probability = tf.logical_and(scores >= 0, scores <= 1)
+            _inputs.ensure(probability, _inputs.NOT_PROBABILITIES, None, pending)
+        _inputs.assert_all(pending)
+        return tf.constant(False)
+
+    def _append_rows(self, labels, scores, weights):
+        """Appends `(score, label, weight)` columns to the float64 store."""
         labels = tf.cast(labels, "float64")
         if self.task == "multilabel":
             rows = tf.concat([scores, labels, weights], axis=1)
@@ -426,29 +476,41 @@ class RankingMetric(keras.metrics.Metric):
             if self.task == "binary":
                 scores = scores[:, None]
             rows = tf.concat([scores, labels[:, None], weights[:, None]], axis=1)  # (b, width)
+        self._append(self.stored, self.stored_size, rows)
+
+    @staticmethod
+    def _append(store, size, rows):
+        """Writes `rows` after the `used` first rows of `store` (`size` holds used, capacity),
+        doubling the capacity first when they do not fit.
+
+        The write is a strided-slice assign: a copy of the batch only, with no read of the
+        store (a scatter would also switch the variable to copy-on-read, after which every read
+        copies the whole store).
+        """
         context = tf.distribute.get_replica_context()
         if context is not None and context.num_replicas_in_sync > 1:
             rows = context.all_gather(rows, axis=0)
-        size = self.stored_size.read_value()
-        used, capacity = size[0], size[1]
+        used_and_capacity = size.read_value()
+        used, capacity = used_and_capacity[0], used_and_capacity[1]
         needed = used + tf.shape(rows, out_type="int64")[0]
 
         def grow():  # amortized O(1) per row: the capacity at least doubles
             new_capacity = tf.maximum(needed, 2 * capacity)
-            kept = self.stored.read_value()[:used]
-            padding = tf.zeros([new_capacity - used, self._width], "float64")
-            self.stored.assign(tf.concat([kept, padding], 0))
+            kept = store.read_value()[:used]
+            padding = tf.zeros([new_capacity - used] + store.shape[1:].as_list(), store.dtype)
+            store.assign(tf.concat([kept, padding], 0))
             return new_capacity
 
         capacity = tf.cond(needed > capacity, grow, lambda: capacity)
-        positions = tf.range(used, needed)
-        if isinstance(self.stored, tf.distribute.DistributedValues):  # no scatter per replica
-            self.stored.assign(
-                tf.tensor_scatter_nd_update(self.stored.read_value(), positions[:, None], rows)
-            )
+        if isinstance(store, tf.distribute.DistributedValues):  # no slice assign per replica
+            positions = tf.range(used, needed)[:, None]
+            store.assign(tf.tensor_scatter_nd_update(store.read_value(), positions, rows))
         else:
-            self.stored.scatter_update(tf.IndexedSlices(rows, positions))
-        self.stored_size.assign(tf.stack([needed, capacity]))
+            tf.raw_ops.ResourceStridedSliceAssign(
+                ref=store.handle, begin=[used], end=[needed], strides=[1], value=rows
+            )
+        size.assign(tf.stack([needed, capacity]))
+
 
     def _add_to_histogram(self, labels, bins, weights):
         c, b = self._num, self.num_bins
@@ -471,8 +533,19 @@ class RankingMetric(keras.metrics.Metric):
     # === State readers ===
 
     def _columns(self):
-        """Per ranked column: `(scores, positive, weights)` of the exact state."""
-        data = self._stored_rows()
+        """Per ranked column: `(scores, positive, weights)` of the exact state, packed keys
+        included (unpacked, with weight 1)."""
+        rows = self._stored_rows()
+        if self.task == "binary":
+            scores, positive = tf.numpy_function(
+                _np_unpack, [self._stored_keys()], [tf.float64, tf.float64], stateful=False
+            )
+            unpacked = tf.stack([scores, positive, tf.ones_like(scores)], axis=1)
+            rows = tf.concat([tf.reshape(unpacked, [-1, 3]), rows], 0)
+        return self._split_columns(rows)
+
+    def _split_columns(self, data):
+        """Per ranked column: `(scores, positive, weights)` of stored rows."""
         c = self._num
         if self.task == "binary":
             return [(data[:, 0], data[:, 1], data[:, 2])]
@@ -483,6 +556,13 @@ class RankingMetric(keras.metrics.Metric):
 
     def _stored_rows(self):
         return self.stored.read_value()[: self.stored_size.read_value()[0]]
+
+    def _stored_keys(self):
+        """The packed keys of the unit-weight binary batches; empty for other tasks."""
+        if self.task != "binary":
+            return tf.zeros([0], "int64")
+        return self.keys.read_value()[: self.keys_size.read_value()[0]]
+
 
     def _histogram(self):
         """The histogram as `(columns, groups, num_bins)`."""
@@ -506,6 +586,9 @@ class RankingMetric(keras.metrics.Metric):
         if self.num_bins is None:
             self.stored.assign(tf.zeros((0, self._width), "float64"))
             self.stored_size.assign(tf.zeros([2], "int64"))
+            if self.task == "binary":
+                self.keys.assign(tf.zeros((0,), "int64"))
+                self.keys_size.assign(tf.zeros([2], "int64"))
         else:
             self.histogram.assign(ops.zeros(self.histogram.shape, "float64"))
 
@@ -593,9 +676,6 @@ class AUC(RankingMetric):
             return average_precision_from_counts(tps, fps)
         return roc_auc_from_counts(tps, fps, self.max_fpr)
 
-    def _exact_counts(self, scores, positive, weights):
-        return exact_counts(scores, positive, weights)
-
     def _ovo(self):
         c = self._num
         scores, pairs, prevalence = [], [], []
@@ -612,8 +692,9 @@ class AUC(RankingMetric):
                 for x, y in ((a, b), (b, a)):
                     if self.num_bins is None:
                         in_pair = tf.cast(tf.logical_or(tf.equal(labels, x), tf.equal(labels, y)), "float64")
-                        tps, fps = self._exact_counts(
-                            data[:, x], tf.cast(tf.equal(labels, x), "float64"), weights * in_pair
+                        tps, fps = exact_counts(
+                            self._stored_keys(), data[:, x], tf.cast(tf.equal(labels, x), "float64"),
+                            weights * in_pair,
                         )
                     else:
                         tps, fps = tf.cumsum(h[x, x][::-1]), tf.cumsum(h[x, y][::-1])
@@ -627,15 +708,17 @@ class AUC(RankingMetric):
         _warn_undefined(values, "One-vs-one AUC")
         return nan_average(values, tf.stack(prevalence) if self.average == "weighted" else None)
 
+    @tf.autograph.experimental.do_not_convert  # static Python only, as Keras' own metrics
     def result(self):
         """The AUC; see the class docstring."""
         if self.task == "multiclass" and self.multi_class == "ovo":
             return self._ovo()
         if self.num_bins is None:
-            columns = self._columns()
+            columns = self._split_columns(self._stored_rows())
             if self.average == "micro" and self.task != "binary":
                 columns = [tuple(tf.concat(parts, 0) for parts in zip(*columns))]
-            per_column = [self._exact_counts(*col) for col in columns]
+            keys = self._stored_keys()  # binary: the unit-weight batches, merged in the sort
+            per_column = [exact_counts(keys, *col) for col in columns]
         else:
             per_column = [self._column_counts(i) for i in range(self._num)]
             if self.average == "micro" and self.task != "binary":
