@@ -26,7 +26,7 @@ from kzoo.seq2seq import samplers as samplers_lib
 from kzoo.seq2seq import schedules
 from kzoo.seq2seq.decoder import AttentionDecoder
 from kzoo.seq2seq.encoder import RNNEncoder
-from kzoo.seq2seq.losses import MaskedSparseCrossEntropy, MaskedTokenAccuracy
+from kzoo.seq2seq.losses import MaskedSparseCrossEntropy, MaskedTokenAccuracy, sampled_softmax_loss
 from kzoo.text.tokenizer import Tokenizer, check_texts
 
 __all__ = ["Translator"]
@@ -179,25 +179,85 @@ class Translator(keras.Model):
         self.built = True
 
     # === Training ===
-    def call(self, inputs, training=None):
-        """Teacher-forced logits `(batch_size, T, target_vocabulary)` from `(source_ids, target_in_ids)`."""
+    def _sampling_probability(self, training):
+        if training and self.scheduled_sampling is not None and self.optimizer is not None:
+            return self.scheduled_sampling(self.optimizer.iterations)
+        return None
+
+    def call(self, inputs, training=None, return_features=False):
+        """Teacher-forced logits `(batch_size, T, target_vocabulary)` from `(source_ids, target_in_ids)`
+        (or, with `return_features`, the output layer's inputs `(batch_size, T, units)`)."""
         source_ids, target_in = inputs
         memory, memory_mask, states = self.encoder(source_ids, training=training)
-        probability = None
-        if training and self.scheduled_sampling is not None and self.optimizer is not None:
-            probability = self.scheduled_sampling(self.optimizer.iterations)
         return self.decoder(
             target_in,
             memory,
             memory_mask,
             initial_state=states,
-            sampling_probability=probability,
+            sampling_probability=self._sampling_probability(training),
             training=training,
+            return_features=return_features,
         )
 
-    def compile(self, optimizer="adam", loss=None, metrics=None, label_smoothing=0.0, learning_rate=3e-3, **kwargs):
+    def _uses_sampled_softmax(self):
+        num_sampled = getattr(self, "_num_sampled", None)
+        return (
+            num_sampled is not None
+            and 2 * num_sampled <= self.decoder.vocabulary_size
+            and self.decoder.runs_in_parallel(True, self._sampling_probability(True))
+        )
+
+    def train_step(self, data):
+        """Keras' step, or, with a sampled softmax (see `compile`), the same step with the loss
+        computed from the output layer's inputs on a sample of vocabulary rows; the compiled
+        metrics still see the full logits (computed without gradient)."""
+        if not self._uses_sampled_softmax():
+            return super().train_step(data)
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        output = self.decoder.output_layer
+        with tf.GradientTape() as tape:
+            features = self(x, training=True, return_features=True)
+            loss = sampled_softmax_loss(y, features, output.kernel, output.bias, self._num_sampled, seed=self.seed)
+            if self.losses:
+                loss = loss + tf.add_n(self.losses)
+            self._loss_tracker.update_state(loss, sample_weight=tf.shape(x[0])[0])
+            scaled = self.optimizer.scale_loss(loss)
+        gradients = tape.gradient(scaled, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        return self.compute_metrics(x, y, tf.stop_gradient(output(features)), sample_weight=sample_weight)
+
+    def compile(
+        self,
+        optimizer="adam",
+        loss=None,
+        metrics=None,
+        label_smoothing=0.0,
+        learning_rate=3e-3,
+        num_sampled=512,
+        **kwargs,
+    ):
         """Defaults: Adam (`learning_rate`, gradient norm clipped at 5), masked cross-entropy
-        (optional label smoothing), masked token accuracy."""
+        (optional label smoothing), masked token accuracy.
+
+        Args:
+            num_sampled: with the default loss, training estimates the softmax over the target
+                vocabulary from this many sampled rows (Jean et al. 2015; see
+                `kzoo.seq2seq.sampled_softmax_loss`), which makes the output layer's cost small
+                next to the recurrent layers'. The full softmax is used instead when
+                `num_sampled` is None, when the vocabulary has fewer than `2 * num_sampled`
+                tokens, with label smoothing, with a custom `loss`, and when training runs step
+                by step (input feeding, scheduled sampling). Evaluation always uses the full
+                softmax.
+        """
+        if num_sampled is not None and (isinstance(num_sampled, bool) or not isinstance(num_sampled, int) or num_sampled < 1):
+            raise ValueError(f"`num_sampled` must be a positive int or None. Received: num_sampled={num_sampled!r}")
+        defaults = optimizer == "adam" and loss is None and metrics is None and not kwargs
+        self._default_compile = (
+            {"label_smoothing": label_smoothing, "learning_rate": learning_rate, "num_sampled": num_sampled}
+            if defaults
+            else None
+        )
+        self._num_sampled = num_sampled if loss is None and label_smoothing == 0 else None
         if optimizer == "adam":
             optimizer = keras.optimizers.Adam(learning_rate, clipnorm=5.0)  # clipping: RNN gradients spike
         super().compile(
@@ -206,6 +266,20 @@ class Translator(keras.Model):
             metrics=metrics if metrics is not None else [MaskedTokenAccuracy()],
             **kwargs,
         )
+
+    def get_compile_config(self):
+        """The default compilation is saved by its arguments; a custom one as Keras saves it."""
+        if getattr(self, "_default_compile", None) is not None:
+            return {"kzoo_defaults": self._default_compile}
+        return super().get_compile_config()
+
+    def compile_from_config(self, config):
+        if "kzoo_defaults" in config:
+            self.compile(**config["kzoo_defaults"])
+        else:
+            self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
 
     def prepare(self, source, target):
         """Maps a batch of `(source, target)` strings to `((source_ids, target_in), target_out)`."""

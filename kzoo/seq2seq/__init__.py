@@ -3,7 +3,7 @@
 from kzoo.seq2seq import samplers, schedules
 from kzoo.seq2seq.decoder import ATTENTION_KINDS, AttentionDecoder
 from kzoo.seq2seq.encoder import RNNEncoder
-from kzoo.seq2seq.losses import MaskedSparseCrossEntropy, MaskedTokenAccuracy
+from kzoo.seq2seq.losses import MaskedSparseCrossEntropy, MaskedTokenAccuracy, sampled_softmax_loss
 from kzoo.seq2seq.samplers import BeamSampler, GreedySampler, RandomSampler, Sampler
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "RNNEncoder",
     "MaskedSparseCrossEntropy",
     "MaskedTokenAccuracy",
+    "sampled_softmax_loss",
     "Sampler",
     "GreedySampler",
     "RandomSampler",

@@ -80,9 +80,12 @@ class AttentionDecoder(keras.layers.Layer):
             (training only); None or 0 is pure teacher forcing.
         return_details: if True also return the fed tokens `(batch_size, T)` and the attention
             weights `(batch_size, T, S)`.
+        return_features: if True return the output layer's inputs `(batch_size, T, units)`
+            instead of the logits (for losses that project only some vocabulary rows, such as
+            a sampled softmax); only for teacher forcing (see `runs_in_parallel`).
 
     Returns:
-        logits `(batch_size, T, vocabulary_size)`, and a dict of details if asked.
+        logits `(batch_size, T, vocabulary_size)` (or features), and a dict of details if asked.
 
     Example:
 
@@ -218,28 +221,40 @@ class AttentionDecoder(keras.layers.Layer):
         sampling_probability=None,
         training=None,
         return_details=False,
+        return_features=False,
     ):
         batch_size = ops.shape(target_ids)[0]
         state = self.initial_state(initial_state, batch_size, memory.dtype)
-        stepwise = self.input_feeding or (training and sampling_probability is not None)
+        stepwise = not self.runs_in_parallel(training, sampling_probability)
+        if return_features and stepwise:
+            raise ValueError(
+                "`return_features=True` needs teacher forcing over all steps at once (no input "
+                "feeding, no scheduled sampling in training)."
+            )
         if stepwise:
             logits, fed, weights = self._stepwise(
                 target_ids, state, memory, memory_mask, sampling_probability, training
             )
         else:
-            logits, weights = self._parallel(target_ids, state, memory, memory_mask, training)
+            logits, weights = self._parallel(target_ids, state, memory, memory_mask, training, return_features)
             fed = target_ids
         if return_details:
             return logits, {"fed_tokens": fed, "attention": weights}
         return logits
 
-    def _parallel(self, target_ids, state, memory, memory_mask, training):
+    def runs_in_parallel(self, training=None, sampling_probability=None):
+        """Whether a call computes all target steps at once (the fast path): no input feeding,
+        and no scheduled sampling in training."""
+        return not (self.input_feeding or (training and sampling_probability is not None))
+
+    def _parallel(self, target_ids, state, memory, memory_mask, training, return_features=False):
         target_mask = ops.not_equal(target_ids, 0)  # (B, T)
         x = self.embedding(target_ids)  # (B, T, E)
         for rnn, layer_state in zip(self.rnns, self._layer_states(state)):
             x, *_ = rnn(x, initial_state=list(layer_state), mask=target_mask, training=training)
         attentional, weights = self._attend(x, memory, target_mask, memory_mask, 0, training)
-        return self.output_layer(self.drop(attentional, training=training)), weights  # (B, T, V)
+        features = self.drop(attentional, training=training)  # (B, T, U)
+        return (features if return_features else self.output_layer(features)), weights  # (B, T, V)
 
     def _stepwise(self, target_ids, state, memory, memory_mask, sampling_probability, training):
         p = 0.0 if sampling_probability is None else sampling_probability

@@ -1,9 +1,58 @@
-"""Masked token-level loss and accuracy for sequence outputs: padding (id 0) does not count."""
+"""Masked token-level losses and accuracy for sequence outputs: padding (id 0) does not count.
+
+References:
+    Jean, Cho, Memisevic, Bengio (2015), "On Using Very Large Target Vocabulary for Neural
+    Machine Translation" (sampled softmax for NMT). Bengio & Senécal (2008), "Adaptive Importance
+    Sampling to Accelerate Training of a Neural Probabilistic Language Model".
+"""
 
 import keras
+import tensorflow as tf
 from keras import ops
 
-__all__ = ["MaskedSparseCrossEntropy", "MaskedTokenAccuracy"]
+__all__ = ["MaskedSparseCrossEntropy", "MaskedTokenAccuracy", "sampled_softmax_loss"]
+
+
+def sampled_softmax_loss(labels, features, kernel, bias, num_sampled, pad_id=0, seed=None, sampled_values=None):
+    """Mean sampled-softmax cross-entropy over the non-padding tokens (a training-time estimate
+    of the full softmax loss that projects only `num_sampled` + batch-size vocabulary rows).
+
+    Per step, `num_sampled` negative ids are drawn for the whole batch from a log-uniform
+    (Zipfian) proposal, which suits vocabularies ranked by frequency (as `kzoo.text.Tokenizer`
+    word vocabularies are); each token's softmax runs over its own label and the negatives, with
+    the proposal's log-probability subtracted (importance sampling, Bengio & Senécal 2008;
+    Jean et al. 2015) and accidental hits of the label removed. The gradient reaches only the
+    output rows it touched. Use the full softmax (`MaskedSparseCrossEntropy`) to evaluate.
+
+    Args:
+        labels: int `(batch_size, T)` target ids.
+        features: float `(batch_size, T, units)`, the output layer's inputs.
+        kernel: `(units, vocabulary_size)` output weights; bias: `(vocabulary_size,)`.
+        num_sampled: negative ids per step, at most `vocabulary_size`.
+        pad_id: the label that is ignored.
+        seed: op seed of the sampler.
+        sampled_values: optional `(sampled_ids (num_sampled,), true_expected_count (N, 1),
+            sampled_expected_count (num_sampled,))` for the N non-padding tokens in row-major
+            order, instead of drawing (as `tf.nn.sampled_softmax_loss` takes them).
+
+    Returns:
+        A float32 scalar.
+    """
+    labels = tf.cast(labels, tf.int64)
+    valid = tf.not_equal(labels, pad_id)
+    token_labels = tf.boolean_mask(labels, valid)[:, None]  # (N, 1)
+    token_features = tf.cast(tf.boolean_mask(features, valid), "float32")  # (N, U)
+    losses = tf.nn.sampled_softmax_loss(
+        weights=tf.transpose(tf.cast(kernel, "float32")),
+        biases=tf.cast(bias, "float32"),
+        labels=token_labels,
+        inputs=token_features,
+        num_sampled=num_sampled,
+        num_classes=kernel.shape[-1],
+        sampled_values=sampled_values,
+        seed=seed,
+    )
+    return tf.reduce_sum(losses) / tf.maximum(tf.cast(tf.size(losses), "float32"), 1.0)
 
 
 @keras.saving.register_keras_serializable(package="kzoo")

@@ -148,3 +148,61 @@ def test_unadapted_translator_says_what_to_do():
         Translator().translate("hola")
     with pytest.raises(ValueError, match="units"):
         Translator(units=15, bidirectional=True)
+
+
+def test_sampled_softmax_training_learns_and_reports_full_softmax_metrics(monkeypatch, tmp_path):
+    """With a vocabulary of 2·num_sampled or more, `fit` trains on the sampled softmax (the spy
+    sees it) and learns about as well as the full softmax (full-softmax evaluation); the
+    compiled metrics see every token's full logits; compile settings survive `.keras` save/load."""
+    import warnings
+
+    from kzoo.applications import translator as translator_module
+    from kzoo.seq2seq import MaskedTokenAccuracy
+
+    calls = []
+    real = translator_module.sampled_softmax_loss
+    monkeypatch.setattr(translator_module, "sampled_softmax_loss", lambda *a, **k: calls.append(a[4]) or real(*a, **k))
+    sources, targets = load_embedded("train", size=1500)
+    dataset = make_pairs_dataset(sources, targets, batch_size=32, seed=0)
+    losses = {}
+    for num_sampled in (None, 64):
+        keras.utils.set_random_seed(0)
+        tr = Translator(units=32, embedding_dim=16, seed=0)
+        tr.adapt(sources, targets)
+        tr.compile(num_sampled=num_sampled, learning_rate=1e-2)
+        assert tr.target_tokenizer.vocabulary_size >= 128
+        before = tr.evaluate(dataset, verbose=0, return_dict=True)["loss"]
+        tr.fit(dataset, epochs=3, verbose=0)
+        losses[num_sampled] = tr.evaluate(dataset, verbose=0, return_dict=True)["loss"]
+    assert set(calls) == {64}
+    assert losses[64] < 0.6 * before  # the full softmax cross-entropy fell
+    assert losses[64] == pytest.approx(losses[None], rel=0.1)
+    path = tmp_path / "s.keras"
+    tr.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "compile() was not restored" warning
+        restored = keras.models.load_model(path)
+    assert restored._default_compile == {"label_smoothing": 0.0, "learning_rate": 1e-2, "num_sampled": 64}
+    calls.clear()
+    accuracy = MaskedTokenAccuracy()
+    restored.compile(num_sampled=64, metrics=[accuracy])
+    restored.fit(dataset, epochs=1, verbose=0)
+    assert calls and set(calls) == {64}  # traced (once per input signature)
+    tokens = sum(int(tf.math.count_nonzero(t)) for t in dataset.map(restored.prepare).map(lambda x, y: y))
+    assert float(accuracy.total) == tokens  # every target token of the epoch, from full logits
+
+
+def test_full_softmax_when_sampling_would_not_pay_off(monkeypatch):
+    from kzoo.applications import translator as translator_module
+
+    calls = []
+    monkeypatch.setattr(translator_module, "sampled_softmax_loss", lambda *a, **k: calls.append(1))
+    sources, targets = load_embedded("train", size=200)
+    for compile_args in (dict(), dict(num_sampled=None), dict(num_sampled=16, label_smoothing=0.1)):
+        tr = Translator(units=8, embedding_dim=8)
+        tr.adapt(sources, targets)  # a small target vocabulary: < 2 * 512
+        tr.compile(**compile_args)
+        tr.fit(sources[:64], targets[:64], epochs=1, verbose=0)
+    assert calls == []
+    with pytest.raises(ValueError, match="num_sampled"):
+        tr.compile(num_sampled=0)
