@@ -142,9 +142,12 @@ class BeamSampler(Sampler):
 
     Candidates are ranked by `log P(Y) / lp(Y)` with the GNMT length penalty
     `lp(Y) = ((5 + |Y|) / 6)^α` (Wu et al. 2016); `α = 0` ranks by log-probability. A beam that has
-    produced `[END]` keeps its score and length and competes with the growing ones; the loop stops
-    when every beam of every example has ended. With `beam_width=1` the result is exactly the
-    greedy one.
+    produced `[END]` keeps its score and length and competes with the growing ones. An example is
+    finished as soon as its best ended beam outranks anything a growing beam could still reach
+    (log-probabilities only fall as a beam grows, and with `α > 0` its rank is at best
+    `log P / lp(max_length)`), and the loop stops when every example is finished: the result is
+    the one of searching to the end, without the steps spent on beams that cannot win. With
+    `beam_width=1` the result is exactly the greedy one.
 
     Args:
         beam_width: number of beams, an int >= 1.
@@ -182,11 +185,13 @@ class BeamSampler(Sampler):
         tokens = ops.zeros((batch, k, max_length), "int32")
         weights = ops.zeros((batch, k, max_length, source_length), "float32")
         previous = ops.full((batch * k,), START, "int32")
+        finished = ops.zeros((batch,), "bool")
+        best_reachable = self._penalty(max_length)
 
-        def cond(t, previous, scores, lengths, done, state, tokens, weights):
-            return ops.logical_and(t < max_length, ops.logical_not(ops.all(done)))
+        def cond(t, previous, scores, lengths, done, finished, state, tokens, weights):
+            return ops.logical_and(t < max_length, ops.logical_not(ops.all(finished)))
 
-        def body(t, previous, scores, lengths, done, state, tokens, weights):
+        def body(t, previous, scores, lengths, done, finished, state, tokens, weights):
             logits, state, step_weights = step(previous, state, memory, memory_mask, t)
             log_probs = ops.log_softmax(_forbid(ops.cast(logits, "float32")), axis=-1)
             vocab = ops.shape(log_probs)[-1]
@@ -204,6 +209,9 @@ class BeamSampler(Sampler):
             lengths = ops.take_along_axis(new_lengths, beam, axis=1)
             was_done = ops.take_along_axis(done, beam, axis=1)
             done = ops.logical_or(was_done, token == END)
+            best_ended = ops.max(ops.where(done, scores / self._penalty(lengths), 2 * _NEG), axis=1)
+            best_growing = ops.max(ops.where(done, 2 * _NEG, scores / best_reachable), axis=1)
+            finished = best_ended > best_growing  # (B,); no growing beam left also counts
             flat = ops.reshape(beam + ops.arange(batch)[:, None] * k, (-1,))  # (B*K,)
             state = [ops.take(s, flat, axis=0) for s in state]
             tokens = _set_column(ops.take(ops.reshape(tokens, (batch * k, max_length)), flat, axis=0), t,
@@ -214,10 +222,10 @@ class BeamSampler(Sampler):
                 moved = ops.take(ops.cast(step_weights, "float32"), flat, axis=0)
                 weights = _set_column(weights, t, moved)
             weights = ops.reshape(weights, (batch, k, max_length, source_length))
-            return t + 1, ops.reshape(token, (-1,)), scores, lengths, done, state, tokens, weights
+            return t + 1, ops.reshape(token, (-1,)), scores, lengths, done, finished, state, tokens, weights
 
-        loop = (ops.convert_to_tensor(0), previous, scores, lengths, done, list(state), tokens, weights)
-        _, _, scores, lengths, _, _, tokens, weights = ops.while_loop(cond, body, loop)
+        loop = (ops.convert_to_tensor(0), previous, scores, lengths, done, finished, list(state), tokens, weights)
+        _, _, scores, lengths, _, _, _, tokens, weights = ops.while_loop(cond, body, loop)
         best = tf.math.argmax(scores / self._penalty(lengths), axis=-1, output_type=tf.int32)[:, None]  # (B, 1)
         tokens = ops.take_along_axis(tokens, best[:, :, None], axis=1)[:, 0]  # (B, L)
         weights = ops.take_along_axis(weights, best[:, :, None, None], axis=1)[:, 0]  # (B, L, S)

@@ -108,11 +108,15 @@ def reference_beam(table, width, alpha, max_length):
     return tokens + [PAD] * (max_length - len(tokens))
 
 
-@pytest.mark.parametrize("width,alpha,seed", [(2, 0.0, 0), (3, 0.0, 1), (3, 1.0, 2), (4, 2.0, 3), (5, 0.6, 4)])
-def test_beam_search_matches_reference_implementation(width, alpha, seed):
+@pytest.mark.parametrize(
+    "width,alpha,seed,length",
+    [(2, 0.0, 0, 6), (3, 0.0, 1, 6), (3, 1.0, 2, 6), (4, 2.0, 3, 6), (5, 0.6, 4, 6), (3, 0.0, 5, 15), (4, 0.8, 6, 15)],
+)
+def test_beam_search_matches_reference_implementation(width, alpha, seed, length):
+    """The reference searches until every beam has ended; the sampler may stop earlier."""
     table = np.random.default_rng(seed).normal(scale=2.0, size=(V, V)).astype("float32")
-    tokens, _ = run(samplers.BeamSampler(width, alpha), table, max_length=6)
-    assert tokens[0].tolist() == reference_beam(table, width, alpha, 6)
+    tokens, _ = run(samplers.BeamSampler(width, alpha), table, max_length=length)
+    assert tokens[0].tolist() == reference_beam(table, width, alpha, length)
 
 
 def test_beam_width_one_is_exactly_greedy():
@@ -141,3 +145,24 @@ def test_random_sampler_is_seeded():
     b, _ = run(samplers.RandomSampler(seed=3), table, batch=4, max_length=6)
     np.testing.assert_array_equal(a, b)
     assert len(set(a[a > 0].ravel())) > 1
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+def test_beam_search_stops_once_no_growing_beam_can_win(alpha):
+    """START -> END (.9) or A (.1); A -> A (.99): the ended beam outranks anything the rambling
+    A-beam can reach, so the search stops after one step instead of running to `max_length`."""
+    import tensorflow as tf
+
+    table = log_table({START: {END: 0.9, A: 0.1}, A: {A: 0.99, END: 0.01}})
+    calls = tf.Variable(0)
+    step = markov(table)
+
+    def counting_step(*args):
+        calls.assign_add(1)
+        return step(*args)
+
+    memory = np.zeros((1, 1, 1), "float32")
+    tokens, _ = samplers.BeamSampler(2, alpha)(counting_step, [np.zeros((1, 1), "float32")], memory, None, 20)
+    assert np.asarray(tokens)[0].tolist() == [END] + [PAD] * 19
+    assert int(calls.numpy()) == 1
+    assert reference_beam(table, 2, alpha, 20) == np.asarray(tokens)[0].tolist()
