@@ -88,13 +88,13 @@ def ensure(condition, message, received, pending=None):
 
 
 def assert_all(pending):
-    """One graph Assert for the `(condition, message)` pairs of `ensure` (scalar conditions);
-    the error lists the messages of the failed checks. Returns the Assert op (None if none)."""
+    """One graph Assert for the `(condition, message)` pairs of `ensure`; the error lists the
+    messages of the failed checks."""
     if not pending:
-        return None
+        return
     conditions = tf.stack([condition for condition, _ in pending])
     failed = [tf.where(condition, "", message) for condition, message in pending]
-    return tf.debugging.Assert(tf.reduce_all(conditions), failed)
+    tf.debugging.Assert(tf.reduce_all(conditions), failed)
 
 
 def _static_rank(x):

@@ -296,7 +296,8 @@ class RankingMetric(keras.metrics.Metric):
     capacity doubles when full (amortized O(1) per score); under `tf.distribute` every replica
     appends the `all_gather` of the batch, so each replica holds the whole data and reading the
     first replica's copy is the answer. Binned state is one flat float64 histogram
-    `(columns * groups * num_bins,)` updated by a scatter-add of the batch.
+    `(columns * groups * num_bins,)` updated by a scatter-add of the batch, and for "binary" an
+    int64 one `(2 * num_bins,)` for unit-weight batches.
 
     Args:
         task: "binary", "multiclass" or "multilabel".
@@ -372,6 +373,8 @@ class RankingMetric(keras.metrics.Metric):
             self.histogram = self.add_variable(
                 (c * self._groups * num_bins,), "zeros", dtype="float64", name="histogram"
             )
+            if task == "binary":  # unit-weight batches: an int64 scatter costs less than float64
+                self.counts = self.add_variable((2 * num_bins,), "zeros", dtype="int64", name="counts")
 
     # === Update ===
 
@@ -424,8 +427,9 @@ class RankingMetric(keras.metrics.Metric):
     def _update_plain_binary(self, y_true, y_pred):
         """`update_state` for plain binary batches (see `_plain_binary`), with lean checks:
         labels in {0, 1} and valid scores, read from the same bits as the bins (keys) are, one
-        graph Assert for all (its InvalidArgumentError names the failed checks). Eagerly, a
-        failed check runs `_inputs.format_inputs`, whose ValueError also names the values.
+        graph Assert each (an InvalidArgumentError naming the failed check; two Asserts with
+        constant messages cost less than one over computed messages). Eagerly, a failed check
+        runs `_inputs.format_inputs`, whose ValueError also names the values.
         """
         y_true, y_pred = tf.convert_to_tensor(y_true), tf.convert_to_tensor(y_pred)
         labels_in = tf.reshape(y_true, [-1])
@@ -455,7 +459,7 @@ class RankingMetric(keras.metrics.Metric):
                 _inputs.format_inputs(y_true, y_pred, None, "binary", 1, None, self.from_logits)
             checked = []
         else:
-            checked = [_inputs.assert_all(checks)]
+            checked = [tf.debugging.Assert(ok, [message]) for ok, message in checks]
         with tf.control_dependencies(checked):
             if self.num_bins is None:
                 keys = tf.bitwise.bitwise_or(
@@ -464,7 +468,7 @@ class RankingMetric(keras.metrics.Metric):
                 self._append(self.keys, self.keys_size, keys)
             else:  # one scatter for both classes: negatives in [0, b), positives in [b, 2b)
                 flat = tf.bitwise.bitwise_or(tf.bitwise.left_shift(labels, self._log2_bins), bins)
-                scatter_add(self.histogram, flat, tf.constant(1.0, "float64"), 2 * self.num_bins)
+                scatter_add(self.counts, flat, tf.constant(1, "int64"), 2 * self.num_bins)
 
     def _append_rows(self, labels, scores, weights):
         """Appends `(score, label, weight)` columns to the float64 store."""
@@ -564,8 +568,11 @@ class RankingMetric(keras.metrics.Metric):
 
 
     def _histogram(self):
-        """The histogram as `(columns, groups, num_bins)`."""
-        return tf.reshape(ops.convert_to_tensor(self.histogram), (self._num, self._groups, self.num_bins))
+        """The weighted histogram as `(columns, groups, num_bins)`, unit-weight counts added."""
+        h = ops.convert_to_tensor(self.histogram)
+        if self.task == "binary":
+            h = h + tf.cast(ops.convert_to_tensor(self.counts), "float64")
+        return tf.reshape(h, (self._num, self._groups, self.num_bins))
 
     def _column_groups(self, i):
         """`(pos, neg)` per bin of column i, lowest bin first (binned, one-vs-rest)."""
@@ -585,7 +592,7 @@ class RankingMetric(keras.metrics.Metric):
                 self.keys.assign(tf.zeros((0,), "int64"))
                 self.keys_size.assign(tf.zeros([2], "int64"))
         else:
-            self.histogram.assign(ops.zeros(self.histogram.shape, "float64"))
+            super().reset_state()  # zeros every variable of `add_variable`
 
     def get_config(self):
         config = {
