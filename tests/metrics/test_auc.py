@@ -291,19 +291,94 @@ def test_binned_bins_are_monotone_and_relative():
     assert len(set(zbins[np.isin(z, np.float32([-500, -50.2, -50, 50, 50.2, 500]))])) == 6
 
 
-def test_exact_store_grows_and_resets():
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_exact_store_grows_and_resets(dtype):
+    # float64 scores are stored as rows; float32 ones of unit weight as packed int64 keys.
     rng = np.random.default_rng(7)
     y = rng.integers(0, 2, 5000)
-    p = rng.random(5000)
+    p = rng.random(5000).astype(dtype)
     m = metrics.AUC()
     update = tf.function(m.update_state)
     for i in range(0, 5000, 300):
         update(y[i : i + 300], p[i : i + 300])
-    used, capacity = m.stored_size.numpy()
+    store, other = (m.stored_size, m.keys_size) if dtype == "float64" else (m.keys_size, m.stored_size)
+    used, capacity = store.numpy()
     assert used == 5000 and 5000 <= capacity < 10000  # doubling: at most twice the data
+    assert other.numpy().tolist() == [0, 0]
     assert float(m.result()) == pytest.approx(skm.roc_auc_score(y, p), abs=1e-12)
     m.reset_state()
-    assert m.stored_size.numpy().tolist() == [0, 0]
+    assert m.stored_size.numpy().tolist() == [0, 0] and m.keys_size.numpy().tolist() == [0, 0]
+    assert math.isnan(float(m.result()))
+
+
+def test_packed_keys_order_ties_and_round_trip():
+    edges = [-np.inf, -3e38, -1.0, -1e-45, -0.0, 0.0, 1e-45, 1e-38, 0.5, 1.0, 3e38, np.inf]
+    s = np.sort(np.concatenate([edges, np.random.default_rng(3).normal(size=500) * 100])).astype("float32")
+    d = auc_module.descending_key(tf.constant(s)).numpy()
+    assert np.all(np.diff(d) <= 0) and np.all((np.diff(d) == 0) == (np.diff(s) == 0))  # -0.0 == 0.0
+    labels = np.arange(s.size) % 2
+    keys = auc_module._np_pack(s, labels)
+    np.testing.assert_array_equal(keys, 2 * d.astype("int64") + labels)
+    scores, positive = auc_module._np_unpack(keys)
+    np.testing.assert_array_equal(scores, s.astype("float64"))
+    np.testing.assert_array_equal(positive, labels)
+
+
+def test_lean_and_general_paths_merge():
+    # Unit-weight float32 batches take the lean path (exact: packed keys; binned: int64 counts),
+    # weighted or float64 ones the general path (rows; float64 histogram); results merge both.
+    rng = np.random.default_rng(8)
+    y = rng.integers(0, 2, 900)
+    p = np.round(rng.random(900), 2).astype("float32")  # ties across the two stores
+    w = np.r_[np.ones(300), np.ones(300), rng.integers(0, 3, 300)]
+    for curve, reference in (("ROC", skm.roc_auc_score), ("PR", skm.average_precision_score)):
+        expected = reference(y, p, sample_weight=w)
+        exact, binned, weighted = (metrics.AUC(curve=curve, num_bins=b) for b in (None, 2**16, 2**16))
+        for m in (exact, binned):
+            m.update_state(tf.constant(y[:300]), tf.constant(p[:300]))  # lean
+            m.update_state(y[300:600], p[300:600].astype("float64"))  # general (exact), lean (binned)
+            m.update_state(y[600:], p[600:], sample_weight=w[600:])  # general
+        weighted.update_state(y, p, sample_weight=w)  # every batch through the general path
+        assert exact.keys_size.numpy()[0] == 300 and exact.stored_size.numpy()[0] == 600
+        assert float(exact.result()) == pytest.approx(expected, abs=1e-12)
+        assert float(binned.result()) == pytest.approx(float(weighted.result()), abs=1e-12)
+    roc = metrics.ROCCurve()  # curves read the keys too
+    roc.update_state(tf.constant(y[:600]), tf.constant(p[:600]))
+    roc.update_state(y[600:], p[600:], sample_weight=w[600:])
+    for a, b in zip(roc.result(), skm.roc_curve(y, p, sample_weight=w)):
+        np.testing.assert_allclose(a, b)
+
+
+@pytest.mark.parametrize("num_bins", [None, 2**12])
+def test_lean_path_in_graph_with_unknown_batch_size(num_bins):
+    # As in `fit`: a batch axis of unknown size still takes the lean path, with clear errors.
+    spec = [tf.TensorSpec([None], "int32"), tf.TensorSpec([None], "float32")]
+    probs = metrics.AUC(num_bins=num_bins)
+    update = tf.function(probs.update_state, input_signature=spec)
+    update(tf.constant([0, 1, 1, 0]), tf.constant([-0.0, 1.0, 0.0, 0.5]))  # -0.0 ties with 0.0
+    assert float(probs.result()) == 0.625
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"Labels must lie in \[0, 2\)"):
+        update(tf.constant([0, 2]), tf.constant([0.1, 0.2]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"probabilities in \[0, 1\]"):
+        update(tf.constant([0, 1]), tf.constant([-0.1, 0.2]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must have the same shape"):
+        update(tf.constant([0, 1, 1]), tf.constant([0.1, 0.2]))
+    logits = metrics.AUC(num_bins=num_bins, from_logits=True)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="NaN scores"):
+        tf.function(logits.update_state, input_signature=spec)(tf.constant([0, 1]), tf.constant([np.nan, 1.0]))
+    assert float(probs.result()) == 0.625  # failed batches left no trace
+    if num_bins is None:
+        assert probs.keys_size.numpy()[0] == 4 and probs.stored_size.numpy()[0] == 0
+
+
+def test_binned_multiclass_with_a_certain_class():
+    # log_softmax of a dominating logit is exactly 0.0 (p = 1, q = -0.0): its bin is the top one.
+    z = np.array([[0.0, -300.0, -300.0], [-300.0, 0.0, -300.0], [-300.0, -300.0, 0.0], [1.0, 2.0, 0.5]])
+    y = np.array([0, 1, 2, 1])
+    m = metrics.AUC(task="multiclass", num_classes=3, from_logits=True, num_bins=2**16)
+    m.update_state(y, z)
+    p = np.exp(z - z.max(1, keepdims=True))
+    assert float(m.result()) == pytest.approx(skm.roc_auc_score(y, p / p.sum(1, keepdims=True), multi_class="ovr"))
 
 
 MIRRORED = textwrap.dedent(
@@ -317,19 +392,25 @@ MIRRORED = textwrap.dedent(
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 101)
     z = rng.normal(size=(101, 3)).astype("float32")
-    def run(strategy):
+    def run(strategy, z, y, metric_list):
         with strategy.scope():
             model = _identity_model(z)
-            model.compile(loss=ZeroLoss(), metrics=[
-                metrics.AUC(task="multiclass", num_classes=3, from_logits=True),
-                metrics.AUC(task="multiclass", num_classes=3, from_logits=True, num_bins=4096, name="binned"),
-                metrics.F1Score(task="multiclass", num_classes=3, from_logits=True)])
+            model.compile(loss=ZeroLoss(), metrics=metric_list())
         return model.evaluate(z, y, batch_size=8, verbose=0, return_dict=True)
-    one = run(tf.distribute.get_strategy())
-    two = run(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
-    print(sorted(one.items()), sorted(two.items()))
-    for (k1, v1), (k2, v2) in zip(sorted(one.items()), sorted(two.items())):
-        assert abs(v1 - v2) < 1e-9, (k1, v1, v2)
+    multiclass = lambda: [
+        metrics.AUC(task="multiclass", num_classes=3, from_logits=True),
+        metrics.AUC(task="multiclass", num_classes=3, from_logits=True, num_bins=4096, name="binned"),
+        metrics.F1Score(task="multiclass", num_classes=3, from_logits=True)]
+    # Binary: the lean path (packed keys, int64 counts) with all_gather / per-replica sums.
+    binary = lambda: [metrics.AUC(from_logits=True), metrics.AUC(from_logits=True, num_bins=4096, name="binned")]
+    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])  # one: collective keys are per strategy
+    for data, metric_list in (((z, y), multiclass), ((z[:, 0] * 20, (y == 0).astype("int32")), binary)):
+        one = run(tf.distribute.get_strategy(), *data, metric_list)
+        two = run(mirrored, *data, metric_list)
+        print(sorted(one.items()), sorted(two.items()))
+        assert len(one) == len(two) == len(metric_list()) + 1
+        for (k1, v1), (k2, v2) in zip(sorted(one.items()), sorted(two.items())):
+            assert abs(v1 - v2) < 1e-9, (k1, v1, v2)
     print("MIRRORED_OK")
     """
 )
