@@ -53,16 +53,18 @@ def parse_args(argv=None):
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--min-count", type=int, default=3)
-    parser.add_argument("--truncate", default="head", choices=["head", "tail"], help="keep the first or last sentences")
+    parser.add_argument("--truncate", default="tail", choices=["head", "tail"], help="keep the first or last sentences")
     parser.add_argument("--word-dropout", type=float, default=0.0, help="probability of dropping a whole word")
     parser.add_argument("--label-features", action="store_true", help="naive-Bayes log-count ratios beside the embedding")
-    parser.add_argument("--embeddings", default="random", choices=["random", "skipgram"], help="embedding start")
+    parser.add_argument("--embeddings", default="skipgram", choices=["random", "skipgram"], help="embedding start")
     parser.add_argument("--patience", type=int, default=2, help="early-stopping patience (epochs)")
     parser.add_argument("--validation-only", action="store_true",
                         help="tuning: report the best validation accuracy, never score the test fold")
     parser.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF logistic regression")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="also write the per-fold results here")
+    parser.add_argument("--merge", nargs="+", default=None, metavar="JSON",
+                        help="print the table of earlier --json files together (runs nothing)")
     return parser.parse_args(argv)
 
 
@@ -166,8 +168,40 @@ def run_baseline(train, test):
             "train_seconds": time.time() - start, "time_limited": False, "parameters": len(vectorizer.vocabulary_) + 1}
 
 
+def print_table(results):
+    print("\n| model | folds | accuracy | macro F1 | ROC-AUC | accuracy / Pang & Lee 87.2% | epochs | train s / fold |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for name, runs in results.items():
+        mean = {k: float(np.mean([r[k] for r in runs])) for k in ("accuracy", "f1_macro", "roc_auc", "epochs", "train_seconds")}
+        spread = f" ± {np.std([r['accuracy'] for r in runs]):.3f}" if len(runs) > 1 else ""
+        folds = ",".join(str(r["fold"]) for r in runs)
+        print(f"| {name} | {folds} | {mean['accuracy']:.4f}{spread} | {mean['f1_macro']:.4f} | {mean['roc_auc']:.4f} | "
+              f"{mean['accuracy'] / ANCHOR:.3f} | {mean['epochs']:.1f} | {mean['train_seconds']:.0f} |")
+
+
+def merge(paths):
+    """Per-fold results of several runs, by model (a fold seen twice keeps the later run)."""
+    results = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for name, runs in json.load(f)["results"].items():
+                kept = {r["fold"]: r for r in results.get(name, [])}
+                kept.update({r["fold"]: r for r in runs})
+                results[name] = [kept[k] for k in sorted(kept)]
+    return results
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.merge:
+        results = merge(args.merge)
+        for name, runs in results.items():
+            for r in runs:
+                print(f"fold {r['fold']} {name:16s} acc {r['accuracy']:.4f}  macro-F1 {r['f1_macro']:.4f}  "
+                      f"ROC-AUC {r['roc_auc']:.4f}  ({r['epochs']} epochs, {r['train_seconds']:.0f} s"
+                      f"{', time limit' if r['time_limited'] else ''})")
+        print_table(results)
+        return results
     from kzoo.applications import ARCHITECTURES
     from kzoo.data import load_movie_reviews
 
@@ -189,22 +223,16 @@ def main(argv=None):
         test = ([t for t, f in zip(texts, folds) if f == fold], [l for l, f in zip(labels, folds) if f == fold])
         for name in rows:
             result = run_baseline(train, test) if name == "tfidf_logreg" else run_model(name, train, test, args)
+            result["load_average"] = os.getloadavg()[1]  # 5-minute load: other work on the machine
             results[name].append({"fold": fold, **result})
+            if args.json:  # after every model, so an interrupted run keeps what it measured
+                with open(args.json, "w", encoding="utf-8") as f:
+                    json.dump({"args": vars(args), "results": results}, f, indent=1)
             validation = f"val acc {result['val_accuracy']:.4f} val loss {result['val_loss']:.4f}  " if "val_loss" in result else ""
             print(f"fold {fold} {name:16s} {validation}acc {result['accuracy']:.4f}  macro-F1 {result['f1_macro']:.4f}  "
                   f"ROC-AUC {result['roc_auc']:.4f}  ({result['epochs']} epochs, {result['train_seconds']:.0f} s"
-                  f"{', time limit' if result['time_limited'] else ''})", flush=True)
-    print(f"\n| model | accuracy | macro F1 | ROC-AUC | accuracy / Pang & Lee 87.2% | epochs | train s / fold |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name in rows:
-        runs = results[name]
-        mean = {k: float(np.mean([r[k] for r in runs])) for k in ("accuracy", "f1_macro", "roc_auc", "epochs", "train_seconds")}
-        spread = f" ± {np.std([r['accuracy'] for r in runs]):.3f}" if len(runs) > 1 else ""
-        print(f"| {name} | {mean['accuracy']:.4f}{spread} | {mean['f1_macro']:.4f} | {mean['roc_auc']:.4f} | "
-              f"{mean['accuracy'] / ANCHOR:.3f} | {mean['epochs']:.1f} | {mean['train_seconds']:.0f} |")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"args": vars(args), "results": results}, f, indent=1)
+                  f"{', time limit' if result['time_limited'] else ''}; load {result['load_average']:.1f})", flush=True)
+    print_table(results)
     return results
 
 
