@@ -16,12 +16,25 @@ Raw strings go in, class probabilities come out: tensorflow-text preprocessing
 The flat architectures read the words of all sentences as one sequence (padding removed), so
 the only differences between them are the encoder and the pooling: one code path.
 
+Small corpora (a few thousand documents, no pretrained vectors offline) get three helps, all
+options of the same code path: the embedding can start from skip-gram vectors trained on the
+training documents (`adapt(..., embeddings="skipgram")`, `kzoo.text.skipgram_vectors`); each word
+vector can carry its naive-Bayes log-count ratios (`label_features=True`,
+`kzoo.text.log_count_ratios`); whole words can be dropped in training (`word_dropout`). Long
+documents can keep their last sentences rather than their first (`truncate="tail"`).
+
 References:
     Yang, Yang, Dyer, He, Smola, Hovy (2016), "Hierarchical Attention Networks for Document
     Classification", NAACL.
     Raffel & Ellis (2015), "Feed-Forward Networks with Attention Can Solve Some Long-Term Memory
     Problems" (attention pooling).
     Kim (2014), "Convolutional Neural Networks for Sentence Classification", EMNLP.
+    Mikolov, Sutskever, Chen, Corrado, Dean (2013), "Distributed Representations of Words and
+    Phrases and their Compositionality", NeurIPS (skip-gram).
+    Wang & Manning (2012), "Baselines and Bigrams: Simple, Good Sentiment and Topic
+    Classification", ACL (naive-Bayes log-count ratios).
+    Iyyer, Manjunatha, Boyd-Graber, Daumé III (2015), "Deep Unordered Composition Rivals
+    Syntactic Methods for Text Classification", ACL (word dropout).
     Pang & Lee (2004), "A Sentimental Education: Sentiment Analysis Using Subjectivity
     Summarization Based on Minimum Cuts", ACL (the movie-review corpus).
 """
@@ -140,8 +153,9 @@ class DocumentClassifier(keras.Model):
         kernel_sizes: convolution widths (CNN architectures); (3, 4, 5) as Kim (2014).
         score: score of every attention ("concat": `vᵀ tanh(W h + b)`, as Yang et al.).
         dropout: dropout on the word embeddings, the encoders' outputs and the document vector.
-        word_dropout: in training, the probability that a word is dropped whole (its vector
-            zeroed; Iyyer et al. 2015, Gal & Ghahramani 2016), so that no single word decides.
+        word_dropout: in training, the probability that each word occurrence is dropped whole
+            (its vector zeroed, the kept ones scaled by `1 / (1 - word_dropout)`; Iyyer et al.
+            2015), so that no single word decides.
         label_features: if True, each word vector is extended with its naive-Bayes log-count
             ratios (Wang & Manning 2012; 1 number for two classes, else one per class),
             computed by `adapt(documents, labels)` from the training labels and kept fixed.
