@@ -437,22 +437,25 @@ class RankingMetric(keras.metrics.Metric):
         scores = tf.reshape(tf.cast(y_pred, "float32"), [-1])  # float64 only when binned
         space = "logit" if self.from_logits else "probability"
         label_ok = tf.equal(tf.bitwise.right_shift(labels, 1), 0)  # 0 or 1 (-1 >> 1 is -1)
+        label_message = _inputs.label_range_message("binary", 1)
         if labels_in.dtype.is_floating:  # 0.5 would truncate to 0
-            label_ok = tf.logical_and(label_ok, tf.equal(tf.cast(labels, labels_in.dtype), labels_in))
+            integral = tf.equal(tf.cast(labels, labels_in.dtype), labels_in)
+            label_ok = tf.logical_and(label_ok, integral)
+            label_message = _inputs.NOT_ZERO_ONE.format(task="binary") + " " + label_message
         if self.num_bins is None:
             d = descending_key(scores)
             low, high = _KEY_RANGE[space]
             score_ok = tf.logical_and(d >= low, d <= high)
         else:
             bins, score_ok = bin_index(scores, self.num_bins, space, with_validity=True)
-        checks = [
-            (tf.reduce_all(label_ok), _inputs.label_range_message("binary", 1)),
-            (tf.reduce_all(score_ok), _inputs.NAN_SCORES if self.from_logits else _inputs.NOT_PROBABILITIES),
-        ]
-        if labels_in.dtype.is_floating:
-            checks[0] = (checks[0][0], _inputs.NOT_ZERO_ONE.format(task="binary") + " " + checks[0][1])
+        score_message = _inputs.NAN_SCORES if self.from_logits else _inputs.NOT_PROBABILITIES
+        checks = [(tf.reduce_all(label_ok), label_message), (tf.reduce_all(score_ok), score_message)]
         if not (y_true.shape.is_fully_defined() and y_pred.shape.is_fully_defined()):
-            same_shape = tf.equal(tf.size(labels), tf.size(scores))  # ranks and known sizes agree
+            shapes = [
+                tf.shape(x)[:-1] if x.shape.rank > 1 and x.shape[-1] == 1 else tf.shape(x)
+                for x in (y_true, y_pred)
+            ]
+            same_shape = tf.reduce_all(tf.equal(*shapes))  # the ranks agree (`_plain_binary`)
             checks.append((same_shape, _inputs.SHAPE_MISMATCH.format(task="binary")))
         if tf.executing_eagerly():
             if not all(bool(ok) for ok, _ in checks):  # the full check raises, naming values

@@ -363,6 +363,9 @@ def test_lean_path_in_graph_with_unknown_batch_size(num_bins):
         update(tf.constant([0, 1]), tf.constant([-0.1, 0.2]))
     with pytest.raises(tf.errors.InvalidArgumentError, match="must have the same shape"):
         update(tf.constant([0, 1, 1]), tf.constant([0.1, 0.2]))
+    matrices = tf.function(probs.update_state, input_signature=[tf.TensorSpec([None, None])] * 2)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must have the same shape"):
+        matrices(tf.zeros([2, 3]), tf.zeros([3, 2]))  # as many entries, not the same shape
     logits = metrics.AUC(num_bins=num_bins, from_logits=True)
     with pytest.raises(tf.errors.InvalidArgumentError, match="NaN scores"):
         tf.function(logits.update_state, input_signature=spec)(tf.constant([0, 1]), tf.constant([np.nan, 1.0]))
