@@ -185,33 +185,38 @@ def _np_unpack(keys):
     return bits.view(np.float32).astype(np.float64), (keys & 1).astype(np.float64)
 
 
-def _np_group_ends(values):
-    """Indices of the last entry of every run of equal values."""
-    ends = np.flatnonzero(values[1:] != values[:-1])
-    return np.append(ends, values.size - 1) if values.size else ends
+def _np_group_starts(values):
+    """Indices of the first entry of every run of equal values."""
+    if not values.size:
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
 
 
-def _np_exact_counts(keys, scores, positive, weights):
-    """NumPy body of `exact_counts`."""
+def _np_exact_groups(keys, scores, positive, weights):
+    """NumPy body of `exact_groups`."""
     if np.all(weights == 1) and np.array_equal(scores.astype(np.float32), scores):
-        keys = np.sort(np.concatenate([keys, _np_pack(scores, positive)]))
-        tps = np.cumsum(keys & 1)
-        ends = _np_group_ends(keys >> 1)
-        return tps[ends].astype(np.float64), (ends + 1 - tps[ends]).astype(np.float64)
+        keys = np.sort(np.concatenate([keys, _np_pack(scores, positive)]))[::-1]  # increasing score
+        starts = _np_group_starts(keys >> 1)
+        if not starts.size:
+            return np.zeros(0), np.zeros(0)
+        pos = np.add.reduceat(keys & 1, starts)
+        return pos.astype(np.float64), (np.diff(starts, append=keys.size) - pos).astype(np.float64)
     if keys.size:  # a mix of unit-weight keys and weighted rows: unpack the keys
         key_scores, key_positive = _np_unpack(keys)
         scores = np.concatenate([key_scores, scores])
         positive = np.concatenate([key_positive, positive])
         weights = np.concatenate([np.ones(keys.size), weights])
-    order = np.argsort(scores)[::-1]
+    order = np.argsort(scores)
     scores, weights = scores[order], weights[order]
     pos_w = weights * positive[order]
-    ends = _np_group_ends(scores)
-    return np.cumsum(pos_w)[ends], np.cumsum(weights - pos_w)[ends]
+    starts = _np_group_starts(scores)
+    if not starts.size:
+        return np.zeros(0), np.zeros(0)
+    return np.add.reduceat(pos_w, starts), np.add.reduceat(weights - pos_w, starts)
 
 
-def exact_counts(keys, scores, positive, weights):
-    """Cumulative `(tps, fps)` at each distinct score, highest first (all samples kept).
+def exact_groups(keys, scores, positive, weights):
+    """Weighted positives and negatives `(pos, neg)` of every distinct score, lowest first.
 
     Args:
         keys: `(K,)` int64 packed unit-weight samples (see `descending_key`).
@@ -220,16 +225,16 @@ def exact_counts(keys, scores, positive, weights):
     Unit weights and float32 scores (every float32 input) take one sort of packed int64 keys:
     no argsort, no gathers; anything else a float64 argsort. The work is NumPy's, through
     `tf.numpy_function` (vectorized sorts, x86-simd-sort where the CPU has it: 2M keys sort in
-    ~20 ms where `tf.sort`, a TopK, takes 250-400 ms on the same CPU), so it runs in the Python
+    ~15 ms where `tf.sort`, a TopK, takes 250-400 ms on the same CPU), so it runs in the Python
     process, as every Keras metric `result()` does in `fit` and `evaluate`, and is not part of an
     exported SavedModel (metrics are not).
     """
-    tps, fps = tf.numpy_function(
-        _np_exact_counts, [keys, scores, positive, weights], [tf.float64, tf.float64], stateful=False
+    pos, neg = tf.numpy_function(
+        _np_exact_groups, [keys, scores, positive, weights], [tf.float64, tf.float64], stateful=False
     )
-    tps.set_shape([None])
-    fps.set_shape([None])
-    return tps, fps
+    pos.set_shape([None])
+    neg.set_shape([None])
+    return pos, neg
 
 
 def roc_auc_from_counts(tps, fps, max_fpr=None):
@@ -697,13 +702,11 @@ class AUC(RankingMetric):
                 for x, y in ((a, b), (b, a)):
                     if self.num_bins is None:
                         in_pair = tf.cast(tf.logical_or(tf.equal(labels, x), tf.equal(labels, y)), "float64")
-                        tps, fps = exact_counts(
-                            self._stored_keys(), data[:, x], tf.cast(tf.equal(labels, x), "float64"),
-                            weights * in_pair,
-                        )
-                        both.append(roc_auc_from_counts(tps, fps))
+                        positive = tf.cast(tf.equal(labels, x), "float64")
+                        groups = exact_groups(self._stored_keys(), data[:, x], positive, weights * in_pair)
                     else:
-                        both.append(roc_auc_from_groups(h[x, x], h[x, y]))
+                        groups = h[x, x], h[x, y]
+                    both.append(roc_auc_from_groups(*groups))
                 pair_weight = tf.reduce_sum(weights * in_pair) if self.num_bins is None else (
                     tf.reduce_sum(h[a, a]) + tf.reduce_sum(h[a, b])
                 )
@@ -718,33 +721,29 @@ class AUC(RankingMetric):
         """The AUC; see the class docstring."""
         if self.task == "multiclass" and self.multi_class == "ovo":
             return self._ovo()
+        # Per column, (pos, neg) weights of each distinct score (exact) or bin, lowest first.
         if self.num_bins is None:
             columns = self._split_columns(self._stored_rows())
             if self.average == "micro" and self.task != "binary":
                 columns = [tuple(tf.concat(parts, 0) for parts in zip(*columns))]
             keys = self._stored_keys()  # binary: the unit-weight batches, merged in the sort
-            per_column = [exact_counts(keys, *col) for col in columns]
+            groups = [exact_groups(keys, *column) for column in columns]
         else:
             groups = [self._column_groups(i) for i in range(self._num)]
             if self.average == "micro" and self.task != "binary":
                 groups = [tuple(tf.add_n(list(parts)) for parts in zip(*groups))]
-            if self.curve == "ROC" and self.max_fpr is None:  # pairs per bin: fewer ops
-                support = [tf.reduce_sum(pos) for pos, _ in groups]
-                values = tf.stack([roc_auc_from_groups(pos, neg) for pos, neg in groups])
-                return self._average(values, support)
-            per_column = [tuple(tf.cumsum(t[::-1]) for t in group) for group in groups]
-        support = [_last(tps) for tps, _ in per_column]
-        values = tf.stack([self._area(tps, fps) for tps, fps in per_column])
-        return self._average(values, support)
-
-    def _average(self, values, support):
-        """The result from per-column areas and positive weights (see `average`)."""
+        if self.curve == "ROC" and self.max_fpr is None:
+            values = [roc_auc_from_groups(pos, neg) for pos, neg in groups]
+        else:  # from cumulative counts, highest score first
+            values = [self._area(*(tf.cumsum(t[::-1]) for t in group)) for group in groups]
+        values = tf.stack(values)
         _warn_undefined(values, "ROC AUC" if self.curve == "ROC" else "Average precision")
         if self.task == "binary" or self.average == "micro":
             return values[0]
         if self.average == "none":
             return values
-        return nan_average(values, tf.stack(support) if self.average == "weighted" else None)
+        support = [tf.reduce_sum(pos) for pos, _ in groups] if self.average == "weighted" else None
+        return nan_average(values, None if support is None else tf.stack(support))
 
     def binned_error_bound(self):
         """Upper bound of |binned - exact| ROC AUC per column: 0.5 * sum_b pos_b neg_b / (P N).
