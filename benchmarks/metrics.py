@@ -2,10 +2,17 @@
 
 2M scores in batches of 8192, four score distributions. Every run builds a fresh metric and times
 `update_state` over all batches plus one `result()`, both as `tf.function`s and tracing included
-(what `evaluate()` pays once). Runs are interleaved (one run of every implementation per round)
-so that load from other processes hits all of them alike; the table prints the median time, the
-median of the per-round ratios to Keras' 200-bucket AUC, the absolute error against the exact AUC
-(scikit-learn's `roc_auc_score`) and, for kzoo's binned AUC, its guaranteed error bound.
+(what `evaluate()` pays once). Every Keras metric is called the same way: the same batches (int32
+labels, float32 scores, `(8192,)` tensors, the last one `(1152,)`, so each `update_state` traces
+twice), one `tf.function(metric.update_state)` and one `tf.function(metric.result)` per run.
+Neither Keras' nor kzoo's methods are AutoGraph-converted: AutoGraph skips the `keras` package,
+and kzoo marks `update_state` / `result` `do_not_convert` (as in `fit`, where Keras' own step
+function is not converted either). Runs are interleaved (one run of every implementation per
+round) so that load from other processes hits all of them alike; the table prints the median
+time, the median of the per-round ratios to Keras' 200-bucket AUC (and their range), the
+absolute error against the exact AUC (scikit-learn's `roc_auc_score`) and, for kzoo's binned
+AUC, its guaranteed error bound. The load averages before and after are printed: on a shared
+machine, compare ratios, not times.
 
 Run: `.venv/bin/python benchmarks/metrics.py [--n N] [--repeats R]`.
 """
@@ -102,11 +109,12 @@ def main():
         torch = torchmetrics = None
     print(
         f"{args.n} scores, batches of {BATCH}, median of {args.repeats} interleaved runs; "
-        f"torchmetrics {'included' if torch else 'not installed'}\n"
+        f"torchmetrics {'included' if torch else 'not installed'}; "
+        f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs\n"
     )
     print("| distribution | implementation | time (s) | of which result() (s) "
-          "| x keras-200 time | abs error | error bound |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+          "| x keras-200 time | per-round range | abs error | error bound |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for dist, (y, p) in distributions(args.n, rng).items():
         p = p.astype("float32")
         y = y.astype("int32")
@@ -126,7 +134,8 @@ def main():
         for name, results in rounds.items():
             seconds = statistics.median(r[0] for r in results)
             in_result = statistics.median(r[1] for r in results)
-            ratio = statistics.median(r[0] / b[0] for r, b in zip(results, rounds[BASELINE]))
+            ratios = [r[0] / b[0] for r, b in zip(results, rounds[BASELINE])]
+            ratio = statistics.median(ratios)
             value, metric = results[-1][2], results[-1][3]
             bound = (
                 f"{float(metric.binned_error_bound()[0]):.1e}"
@@ -135,9 +144,10 @@ def main():
             )
             print(
                 f"| {dist} | {name} | {seconds:.3f} | {in_result:.3f} | {ratio:.2f} "
-                f"| {abs(value - exact):.2e} | {bound} |",
+                f"| {min(ratios):.2f}–{max(ratios):.2f} | {abs(value - exact):.2e} | {bound} |",
                 flush=True,
             )
+    print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":

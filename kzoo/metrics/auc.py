@@ -1,9 +1,17 @@
 """Ranking metrics: ROC-AUC and average precision, exact or binned, streaming.
 
-Exact mode (`num_bins=None`) stores every (score, label, weight) in float64 and computes the area
-from the sorted scores, ties included, so it equals scikit-learn's `roc_auc_score` and
-`average_precision_score`; the sort happens in `result()`, O(N log N) on every call. Binned mode
-keeps two histograms of constant size, updated in place, and `result()` costs O(num_bins).
+Exact mode (`num_bins=None`) stores every sample and computes the area from the sorted scores,
+ties included, so it equals scikit-learn's `roc_auc_score` and `average_precision_score`; the
+sort happens in `result()`, O(N log N) on every call. A binary batch of unit weights and float32
+scores (what `fit` and `evaluate` pass without `sample_weight`) is stored as one int64 per sample,
+the float32 score's order bits and the label packed together (`descending_key`), and `result()`
+sorts those keys as they are; anything else is stored as float64 (score, label, weight) rows.
+Binned mode keeps histograms of constant size, updated in place, and `result()` costs
+O(num_bins).
+
+Both modes reduce the data to the weighted positives and negatives of every distinct score (bin),
+lowest first; ROC AUC is then the share of positive-negative pairs ranked right, ties counted
+1/2 (`roc_auc_from_groups`), and average precision and partial AUC come from the cumulative sums.
 
 Binned design. Every score is binned from the bits of a float32 number, so the bin is a monotone
 function of the score (for probabilities and logits with no rounding in between: no `log`, no
