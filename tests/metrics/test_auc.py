@@ -423,3 +423,19 @@ def test_mirrored_strategy_matches_one_device():
     # A subprocess: logical devices must be configured before TensorFlow initialises.
     out = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True, timeout=300)
     assert "MIRRORED_OK" in out.stdout, out.stdout[-2000:] + out.stderr[-3000:]
+
+
+def test_lean_binned_update_compiles_with_xla():
+    # Keras compiles `fit` with XLA by default where a GPU is present: the lean binned update
+    # must compile (its checks are Asserts on constant messages, which XLA drops). Exact mode
+    # grows its store and cannot; the general path's string-selecting Assert cannot either.
+    rng = np.random.default_rng(9)
+    y = rng.integers(0, 2, 400).astype("int32")
+    z = (rng.normal(size=400) * 10).astype("float32")
+    m = metrics.AUC(from_logits=True, num_bins=2**12)
+    update = tf.function(m.update_state, jit_compile=True)
+    update(tf.constant(y[:200]), tf.constant(z[:200]))
+    update(tf.constant(y[200:]), tf.constant(z[200:]))
+    reference = metrics.AUC(from_logits=True, num_bins=2**12)
+    reference.update_state(y, z, sample_weight=np.ones(400))  # the general path
+    assert float(m.result()) == pytest.approx(float(reference.result()), abs=1e-12)
