@@ -530,7 +530,6 @@ class RankingMetric(keras.metrics.Metric):
             )
         size.assign(tf.stack([needed, capacity]))
 
-
     def _add_to_histogram(self, labels, bins, weights):
         c, b = self._num, self.num_bins
         if self.task == "binary":
@@ -581,7 +580,6 @@ class RankingMetric(keras.metrics.Metric):
         if self.task != "binary":
             return tf.zeros([0], "int64")
         return self.keys.read_value()[: self.keys_size.read_value()[0]]
-
 
     def _histogram(self):
         """The weighted histogram as `(columns, groups, num_bins)`, unit-weight counts added."""
