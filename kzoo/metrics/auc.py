@@ -509,9 +509,9 @@ class RankingMetric(keras.metrics.Metric):
         context = tf.distribute.get_replica_context()
         if context is not None and context.num_replicas_in_sync > 1:
             rows = context.all_gather(rows, axis=0)
-        used_and_capacity = size.read_value()
-        used, capacity = used_and_capacity[0], used_and_capacity[1]
-        needed = used + tf.shape(rows, out_type="int64")[0]
+        used, capacity = tf.unstack(size.read_value())
+        count = rows.shape[0] if rows.shape[0] is not None else tf.shape(rows, out_type="int64")[0]
+        needed = used + count
 
         def grow():  # amortized O(1) per row: the capacity at least doubles
             new_capacity = tf.maximum(needed, 2 * capacity)
