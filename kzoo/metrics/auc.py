@@ -743,10 +743,10 @@ class AUC(RankingMetric):
             values = [roc_auc_from_groups(pos, neg) for pos, neg in groups]
         else:  # from cumulative counts, highest score first
             values = [self._area(*(tf.cumsum(t[::-1]) for t in group)) for group in groups]
-        values = tf.stack(values)
+        values = values[0] if len(values) == 1 else tf.stack(values)  # binary or micro: a scalar
         _warn_undefined(values, "ROC AUC" if self.curve == "ROC" else "Average precision")
         if self.task == "binary" or self.average == "micro":
-            return values[0]
+            return values
         if self.average == "none":
             return values
         support = [tf.reduce_sum(pos) for pos, _ in groups] if self.average == "weighted" else None
