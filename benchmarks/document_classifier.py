@@ -12,12 +12,31 @@ extraction, 10-fold cross-validation). The printed ratio is accuracy / 0.872.
 Usage:
     python benchmarks/document_classifier.py                      # full protocol: 9 folds, 10 min per model
     python benchmarks/document_classifier.py --folds 8 --minutes-per-model 3 --architectures han,bigru_last
+    python benchmarks/document_classifier.py --folds 8 --architectures han --validation-only   # tuning
+    python benchmarks/document_classifier.py --merge results/a.json results/b.json             # one table
 
-Recipe (no pretrained embeddings offline): vocabulary of words seen at least 3 times in the
-training folds, 50-d embeddings, dropout 0.5, Adam 1e-3, batch 32, early stopping (patience 2).
-Chosen on the HAN's validation accuracy (0.881, against 0.857 with 100-d embeddings, min count 2
-and Adam 2e-3): on 1,600 reviews the model overfits within a few epochs, so smaller and slower
-is better.
+Recipe (no pretrained embeddings offline), the same for every architecture: vocabulary of words
+seen at least 3 times in the training split, 50-d embeddings started from skip-gram vectors
+trained on that split (`adapt(..., embeddings="skipgram")`: word2vec, window 5, 5 negatives,
+5 epochs; included in the training time), the last 40 sentences of a review kept
+(`truncate="tail"`) and 50 words per sentence, dropout 0.5, Adam 1e-3, batch 32, early stopping
+on validation loss (patience 2, best weights restored). `--epochs 5` is the budget used for the
+numbers in the README (about 5 minutes for the HAN on an idle 2-core machine); the wall-clock
+limit (`--minutes-per-model`) is a safety cap, flagged in the output when it cuts training.
+
+Tuning (`--validation-only`: the HAN on the validation tenth of folds cv0-cv7, 168 reviews,
+fold cv8 never scored; best epoch by validation loss; 168 reviews give about ±2.5 points):
+
+| HAN variant | val loss | val accuracy |
+|---|---:|---:|
+| head truncation, random embeddings (previous recipe; run stopped after 3 epochs) | 0.313 | 0.869 |
+| + naive-Bayes label features (`label_features=True`) | 0.482 | 0.816 |
+| tail truncation, random embeddings | 0.358 | 0.845 |
+| tail truncation, skip-gram embeddings (chosen) | 0.315 | 0.893 |
+
+The label features overfit: the ratios are counted from the training labels, so on the training
+documents they partly encode the answer (training loss 0.10 after 2 epochs, validation loss
+worse). The other differences are within the noise of 168 reviews.
 """
 
 import argparse
@@ -43,7 +62,7 @@ def parse_args(argv=None):
     parser.add_argument("--folds", default="all", help="test folds, e.g. '8' or '0,4,8'; 'all' = every fold present")
     parser.add_argument("--architectures", default=",".join(ARCHITECTURES), help="comma-separated architectures")
     parser.add_argument("--minutes-per-model", type=float, default=10.0, help="training time limit per model and fold")
-    parser.add_argument("--epochs", type=int, default=30, help="most epochs (early stopping usually ends sooner)")
+    parser.add_argument("--epochs", type=int, default=5, help="most epochs (the budget; early stopping may end sooner)")
     parser.add_argument("--embedding-dim", type=int, default=50)
     parser.add_argument("--units", type=int, default=50, help="GRU units per direction")
     parser.add_argument("--filters", type=int, default=100, help="CNN filters per width")
