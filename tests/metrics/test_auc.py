@@ -342,6 +342,8 @@ def test_lean_and_general_paths_merge():
         assert exact.keys_size.numpy()[0] == 300 and exact.stored_size.numpy()[0] == 600
         assert float(exact.result()) == pytest.approx(expected, abs=1e-12)
         assert float(binned.result()) == pytest.approx(float(weighted.result()), abs=1e-12)
+    # In fit / evaluate / a reloaded .keras model (batch axis of unknown size: the lean path).
+    check_metric(metrics.AUC(num_bins=2**16), y, p, atol=1e-12)
     roc = metrics.ROCCurve()  # curves read the keys too
     roc.update_state(tf.constant(y[:600]), tf.constant(p[:600]))
     roc.update_state(y[600:], p[600:], sample_weight=w[600:])
