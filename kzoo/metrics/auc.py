@@ -204,7 +204,9 @@ def _np_group_starts(values):
 def _np_exact_groups(keys, scores, positive, weights):
     """NumPy body of `exact_groups`."""
     if np.all(weights == 1) and np.array_equal(scores.astype(np.float32), scores):
-        keys = np.sort(np.concatenate([keys, _np_pack(scores, positive)]))[::-1]  # increasing score
+        if scores.size:
+            keys = np.concatenate([keys, _np_pack(scores, positive)])
+        keys = np.sort(keys)[::-1]  # increasing score
         starts = _np_group_starts(keys >> 1)
         if not starts.size:
             return np.zeros(0), np.zeros(0)
