@@ -9,11 +9,12 @@ Neither Keras' nor kzoo's methods are AutoGraph-converted: AutoGraph skips the `
 and kzoo marks `update_state` / `result` `do_not_convert` (as in `fit`, where Keras' own step
 function is not converted either). Runs are interleaved (one run of every implementation per
 round) so that load from other processes hits all of them alike; the table prints the median
-time, the median of the per-round ratios to Keras' 200-bucket AUC, the ratio of the fastest runs
-(the least disturbed by other processes, as `timeit` advises) and the range of the per-round
-ratios, the absolute error against the exact AUC (scikit-learn's `roc_auc_score`) and, for
-kzoo's binned AUC, its guaranteed error bound. The load averages before and after are printed:
-on a shared machine, compare ratios, not times.
+time, the median of the per-round ratios to Keras' 200-bucket AUC (the target's measure), the
+ratio of the fastest runs (the least disturbed by other processes, as `timeit` advises), the
+range of the per-round ratios, the median per-round ratio of this process' CPU time (all its
+threads; what other processes' load changes least), the absolute error against the exact AUC
+(scikit-learn's `roc_auc_score`) and, for kzoo's binned AUC, its guaranteed error bound. The
+load averages before and after are printed: on a shared machine, compare ratios, not times.
 
 Run: `.venv/bin/python benchmarks/metrics.py [--n N] [--repeats R]`.
 """
@@ -56,39 +57,39 @@ def distributions(n, rng):
 
 
 def keras_metric(make):
-    """One timed run of a Keras metric: `(seconds, result seconds, value, metric)`."""
+    """One timed run of a Keras metric: `(seconds, result seconds, value, metric, CPU seconds)`."""
 
     def run(batches):
         metric = make()
         update = tf.function(metric.update_state)
         result = tf.function(metric.result)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for yb, pb in batches:
             update(yb, pb)
         middle = time.perf_counter()
         value = float(result())
         end = time.perf_counter()
-        return end - start, end - middle, value, metric
+        return end - start, end - middle, value, metric, time.process_time() - cpu
 
     return run
 
 
 def sklearn_run(batches, y, p):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     value = roc_auc_score(y, p)
     seconds = time.perf_counter() - start
-    return seconds, seconds, value, None
+    return seconds, seconds, value, None, time.process_time() - cpu
 
 
 def torch_run(torch, torchmetrics, y, p):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     metric = torchmetrics.AUROC(task="binary")
     for i in range(0, len(y), BATCH):
         metric.update(torch.from_numpy(p[i : i + BATCH]), torch.from_numpy(y[i : i + BATCH]))
     middle = time.perf_counter()
     value = float(metric.compute())
     end = time.perf_counter()
-    return end - start, end - middle, value, None
+    return end - start, end - middle, value, None, time.process_time() - cpu
 
 
 def main():
@@ -113,9 +114,9 @@ def main():
         f"torchmetrics {'included' if torch else 'not installed'}; "
         f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs\n"
     )
-    print("| distribution | implementation | time (s) | of which result() (s) "
-          "| x keras-200 time | fastest runs | per-round range | abs error | error bound |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| distribution | implementation | time (s) | of which result() (s) | x keras-200 time "
+          "| fastest runs | per-round range | x keras-200 CPU time | abs error | error bound |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for dist, (y, p) in distributions(args.n, rng).items():
         p = p.astype("float32")
         y = y.astype("int32")
@@ -138,6 +139,7 @@ def main():
             ratios = [r[0] / b[0] for r, b in zip(results, rounds[BASELINE])]
             ratio = statistics.median(ratios)
             fastest = min(r[0] for r in results) / min(b[0] for b in rounds[BASELINE])
+            cpu = statistics.median(r[4] / b[4] for r, b in zip(results, rounds[BASELINE]))
             value, metric = results[-1][2], results[-1][3]
             bound = (
                 f"{float(metric.binned_error_bound()[0]):.1e}"
@@ -146,7 +148,7 @@ def main():
             )
             print(
                 f"| {dist} | {name} | {seconds:.3f} | {in_result:.3f} | {ratio:.2f} | {fastest:.2f} "
-                f"| {min(ratios):.2f}–{max(ratios):.2f} | {abs(value - exact):.2e} | {bound} |",
+                f"| {min(ratios):.2f}–{max(ratios):.2f} | {cpu:.2f} | {abs(value - exact):.2e} | {bound} |",
                 flush=True,
             )
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
