@@ -147,8 +147,9 @@ def main():
                 else ""
             )
             print(
-                f"| {dist} | {name} | {seconds:.3f} | {in_result:.3f} | {ratio:.2f} | {fastest:.2f} "
-                f"| {min(ratios):.2f}–{max(ratios):.2f} | {cpu:.2f} | {abs(value - exact):.2e} | {bound} |",
+                f"| {dist} | {name} | {seconds:.3f} | {in_result:.3f} | {ratio:.2f} "
+                f"| {fastest:.2f} | {min(ratios):.2f}–{max(ratios):.2f} | {cpu:.2f} "
+                f"| {abs(value - exact):.2e} | {bound} |",
                 flush=True,
             )
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
