@@ -8,6 +8,8 @@ median over rounds.
 - anchor: the "Neural machine translation with attention" tutorial architecture: embedding 256,
   bidirectional GRU encoder (256, summed directions), GRU decoder (256), one-head cross-attention
   (`keras.layers.MultiHeadAttention`) + residual + LayerNorm, Dense to the vocabulary;
+- floor: only the embeddings and the LSTM-256 encoder and decoder of kzoo's defaults, trained
+  with SGD on a dummy loss: an upper bound of any LSTM-256 encoder-decoder's speed on this machine;
 - kzoo: `Translator()` with its defaults (LSTM-256 encoder-decoder, embedding 128, Luong "general"
   attention computed for all target steps at once; `compile()`'s default sampled softmax of 512
   rows in training), the same with the full softmax in training (`num_sampled=None`), and the
@@ -55,6 +57,21 @@ def tutorial_model(source_vocab, target_vocab, units=256):
     logits = keras.layers.Dense(target_vocab)(y)
     model = keras.Model([source, target], logits)
     model.compile(keras.optimizers.Adam(1e-3), MaskedSparseCrossEntropy())
+    return model
+
+
+def recurrent_floor_model(source_vocab, target_vocab, embedding=128, units=256):
+    """Only what every LSTM-256 encoder-decoder must compute: embeddings, a masked LSTM encoder
+    and an LSTM decoder started from its final state, trained with plain SGD on a dummy loss (no
+    attention, no output layer, no Adam). Its tokens/s bounds any model of that size here."""
+    source = keras.Input((None,), dtype="int32")
+    target = keras.Input((None,), dtype="int32")
+    x = keras.layers.Embedding(source_vocab, embedding, mask_zero=True)(source)
+    _, h, c = keras.layers.LSTM(units, return_sequences=True, return_state=True)(x)
+    y = keras.layers.Embedding(target_vocab, embedding)(target)
+    y = keras.layers.LSTM(units, return_sequences=True)(y, initial_state=[h, c])
+    model = keras.Model([source, target], y)
+    model.compile(keras.optimizers.SGD(1e-3), lambda labels, outputs: keras.ops.mean(outputs, axis=-1))
     return model
 
 
@@ -156,6 +173,9 @@ def main():
             translator_full, lambda b, s, t: kzoo_forward_flops(b, s, t, 256, 128, tv)
         ),
         "kzoo E=256 (LSTM, U=256)": (translator_e256, lambda b, s, t: kzoo_forward_flops(b, s, t, 256, 256, tv)),
+        "floor: embeddings + LSTM encoder/decoder only (SGD, no attention/output)": (
+            recurrent_floor_model(sv, tv), lambda b, s, t: (s + t) * b * 2 * 4 * 256 * (128 + 256)
+        ),
     }
     print(f"data: {data}, {len(sources)} pairs, vocab {sv}/{tv}, batch {args.batch_size}, bucketed; "
           f"{args.rounds} interleaved rounds x {args.steps} steps per model; {os.cpu_count()} CPUs visible, "

@@ -221,7 +221,10 @@ class Translator(keras.Model):
             if self.losses:
                 loss = loss + tf.add_n(self.losses)
             self._loss_tracker.update_state(loss, sample_weight=tf.shape(x[0])[0])
-            scaled = self.optimizer.scale_loss(loss)
+            # As Keras does: each replica's loss is divided by the replica count, so that the
+            # gradients summed over replicas are those of the mean loss.
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = self.optimizer.scale_loss(loss / replicas)
         gradients = tape.gradient(scaled, self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
         return self.compute_metrics(x, y, tf.stop_gradient(output(features)), sample_weight=sample_weight)
