@@ -20,6 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kzoo.applications.compile_defaults import CompileDefaultsMixin
 from kzoo.export import litert
 from kzoo.export.savedmodel import save_translator
 from kzoo.seq2seq import samplers as samplers_lib
@@ -40,7 +41,7 @@ class _FunctionCache:
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
-class Translator(keras.Model):
+class Translator(CompileDefaultsMixin, keras.Model):
     """Attention encoder-decoder that translates strings, trained with `fit`.
 
     Args:
@@ -269,20 +270,6 @@ class Translator(keras.Model):
             metrics=metrics if metrics is not None else [MaskedTokenAccuracy()],
             **kwargs,
         )
-
-    def get_compile_config(self):
-        """The default compilation is saved by its arguments; a custom one as Keras saves it."""
-        if getattr(self, "_default_compile", None) is not None:
-            return {"kzoo_defaults": self._default_compile}
-        return super().get_compile_config()
-
-    def compile_from_config(self, config):
-        if "kzoo_defaults" in config:
-            self.compile(**config["kzoo_defaults"])
-        else:
-            self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
 
     def prepare(self, source, target):
         """Maps a batch of `(source, target)` strings to `((source_ids, target_in), target_out)`."""
