@@ -623,13 +623,15 @@ class RankingMetric(keras.metrics.Metric):
         return {**super().get_config(), **config}
 
 
-def _warn_undefined(values, what):
+def _warn_undefined(values, what, stacklevel=4):
+    """Warns when `values` hold NaN; `stacklevel` 4 names the caller of `AUC.result` (this,
+    `result`, its `do_not_convert` wrapper, the caller)."""
     if tf.executing_eagerly() and bool(tf.reduce_any(tf.math.is_nan(values))):
         warnings.warn(
             f"{what} is undefined (NaN) for a class whose labels are all positive or all "
             "negative; such classes are left out of averages.",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
@@ -722,7 +724,7 @@ class AUC(RankingMetric):
                 pairs.append((both[0] + both[1]) / 2)
                 prevalence.append(pair_weight / tf.where(total > 0, total, 1.0))
         values = tf.stack(pairs)
-        _warn_undefined(values, "One-vs-one AUC")
+        _warn_undefined(values, "One-vs-one AUC", stacklevel=5)  # from `_ovo`
         return nan_average(values, tf.stack(prevalence) if self.average == "weighted" else None)
 
     @tf.autograph.experimental.do_not_convert  # static Python only, as Keras' own metrics

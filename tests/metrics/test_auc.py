@@ -308,7 +308,9 @@ def test_exact_store_grows_and_resets(dtype):
     assert float(m.result()) == pytest.approx(skm.roc_auc_score(y, p), abs=1e-12)
     m.reset_state()
     assert m.stored_size.numpy().tolist() == [0, 0] and m.keys_size.numpy().tolist() == [0, 0]
-    assert math.isnan(float(m.result()))
+    with pytest.warns(RuntimeWarning, match="undefined") as caught:
+        assert math.isnan(float(m.result()))
+    assert caught[0].filename == __file__  # the warning names the caller of result()
 
 
 def test_packed_keys_order_ties_and_round_trip():
