@@ -220,6 +220,13 @@ def main(argv=None):
                       f"ROC-AUC {r['roc_auc']:.4f}  ({r['epochs']} epochs, {r['train_seconds']:.0f} s"
                       f"{', time limit' if r['time_limited'] else ''})")
         print_table(results)
+        baseline = {r["fold"]: r for r in results.get("tfidf_logreg", [])}
+        for name, runs in results.items():
+            folds = [r["fold"] for r in runs]
+            if name != "tfidf_logreg" and baseline and set(folds) <= set(baseline) and len(folds) < len(baseline):
+                same = {k: np.mean([baseline[f][k] for f in folds]) for k in ("accuracy", "f1_macro", "roc_auc")}
+                print(f"tfidf_logreg on {name}'s folds {folds}: accuracy {same['accuracy']:.4f}, "
+                      f"macro F1 {same['f1_macro']:.4f}, ROC-AUC {same['roc_auc']:.4f}")
         return results
     from kzoo.applications import ARCHITECTURES
     from kzoo.data import load_movie_reviews
