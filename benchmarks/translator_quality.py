@@ -16,12 +16,13 @@ busy; each time point also records the wall-clock seconds.
 Every `--eval-every-minutes` of *training* time (evaluation pauses the clock) the test split is
 translated and scored, so configurations run for different budgets can be compared at equal
 budgets. Each configuration writes `benchmarks/results/translator_quality_<attention>.json`;
-`--report` reads all of them, prints BLEU per time point and per source-length bucket at the
+`--report` reads all of them (every `translator_quality_*.json`), prints BLEU per time point and per source-length bucket at the
 largest budget all have reached, and saves the plot `translator_bleu_by_length.png`.
 
     python benchmarks/translator_quality.py --attention global --budget-minutes 30
     python benchmarks/translator_quality.py --attention none --budget-minutes 15
     python benchmarks/translator_quality.py --attention local-p --budget-minutes 15
+    python benchmarks/translator_quality.py --attention none local-p --num-sampled 512 --clock cpu --budget-minutes 10
     python benchmarks/translator_quality.py --report
 """
 
@@ -161,13 +162,15 @@ def run(name, args):
     keras.utils.set_random_seed(args.seed)
     translator = Translator(attention=None if name == "none" else name, seed=args.seed)
     translator.adapt(train_s, train_t, min_count=args.min_count)
-    translator.compile()
+    translator.compile(num_sampled=args.num_sampled)
     print(f"vocabularies: {translator.source_tokenizer.vocabulary_size} Spanish, "
           f"{translator.target_tokenizer.vocabulary_size} English tokens; {translator.count_params():,} parameters",
           flush=True)
     os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, f"translator_quality_{name}.json")
-    record = {"attention": name, "budget_minutes": args.budget_minutes, "clock": args.clock, "seed": args.seed,
+    suffix = f"_sampled{args.num_sampled}" if args.num_sampled else ""
+    path = os.path.join(args.out, f"translator_quality_{name}{suffix}.json")
+    label = f"{name}, num_sampled={args.num_sampled}" if args.num_sampled else name
+    record = {"attention": label, "budget_minutes": args.budget_minutes, "clock": args.clock, "seed": args.seed,
               "min_count": args.min_count, "train_pairs": len(train_s), "test_sentences": len(test_s),
               "cpus": os.cpu_count(), "points": []}
 
@@ -195,10 +198,9 @@ def run(name, args):
 
 def report(args):
     records = []
-    for name in ("none", "global", "local-p", "local-m", "hard"):
-        path = os.path.join(args.out, f"translator_quality_{name}.json")
-        if os.path.isfile(path):
-            with open(path) as f:
+    for name in sorted(os.listdir(args.out)):
+        if name.startswith("translator_quality_") and name.endswith(".json"):
+            with open(os.path.join(args.out, name)) as f:
                 records.append(json.load(f))
     if not records:
         sys.exit(f"no results in {args.out}")
@@ -258,6 +260,8 @@ def main():
                         help="budget in wall-clock time, or in this process's CPU time / CPUs (for shared machines)")
     parser.add_argument("--eval-every-minutes", type=float, default=5.0, help="test BLEU every N minutes of training")
     parser.add_argument("--attention", nargs="+", default=["global"], help="none, global, local-p, ...")
+    parser.add_argument("--num-sampled", type=int, default=None,
+                        help="train with a sampled softmax of this many rows (compile(num_sampled=...))")
     parser.add_argument("--min-count", type=int, default=2, help="vocabulary: words seen fewer times are [UNK]")
     parser.add_argument("--test-size", type=int, default=None, help="score only the first N test sentences")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
