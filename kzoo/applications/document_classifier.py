@@ -47,6 +47,7 @@ import tensorflow as tf
 from keras import ops
 
 from kzoo import metrics as metrics_lib
+from kzoo.applications.compile_defaults import CompileDefaultsMixin
 from kzoo.export import litert
 from kzoo.export.atomic import atomic_path
 from kzoo.layers import scores as scores_lib
@@ -131,7 +132,7 @@ def _pool(states, mask, mode, units):
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
-class DocumentClassifier(keras.Model):
+class DocumentClassifier(CompileDefaultsMixin, keras.Model):
     """Classifies documents (strings) and explains the decision with attention weights.
 
     Args:
@@ -428,21 +429,6 @@ class DocumentClassifier(keras.Model):
             jit_compile=jit_compile,  # per-batch shapes vary: XLA would recompile every batch
             **kwargs,
         )
-
-    def get_compile_config(self):
-        """The default compilation is saved by its arguments; a custom one as Keras saves it."""
-        if getattr(self, "_default_compile", None) is not None:
-            return {"kzoo_defaults": self._default_compile}
-        return super().get_compile_config()
-
-    def compile_from_config(self, config):
-        if "kzoo_defaults" in config:
-            self.compile(**config["kzoo_defaults"])
-        else:
-            config = keras.saving.deserialize_keras_object(config)
-            self.compile(**config)
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
 
     def prepare(self, documents, labels):
         """Maps a batch of `(strings, labels)` to `(ids (B, S, W), labels)`; labels are checked."""

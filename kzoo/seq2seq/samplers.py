@@ -217,11 +217,10 @@ class BeamSampler(Sampler):
             tokens = _set_column(ops.take(ops.reshape(tokens, (batch * k, max_length)), flat, axis=0), t,
                                  ops.reshape(token, (-1,)))
             tokens = ops.reshape(tokens, (batch, k, max_length))
-            weights = ops.take(ops.reshape(weights, (batch * k, max_length, source_length)), flat, axis=0)
-            if step_weights is not None:
+            if step_weights is not None:  # without attention the buffer stays zeros: no reordering
+                weights = ops.take(ops.reshape(weights, (batch * k, max_length, source_length)), flat, axis=0)
                 moved = ops.take(ops.cast(step_weights, "float32"), flat, axis=0)
-                weights = _set_column(weights, t, moved)
-            weights = ops.reshape(weights, (batch, k, max_length, source_length))
+                weights = ops.reshape(_set_column(weights, t, moved), (batch, k, max_length, source_length))
             return t + 1, ops.reshape(token, (-1,)), scores, lengths, done, finished, state, tokens, weights
 
         loop = (ops.convert_to_tensor(0), previous, scores, lengths, done, finished, list(state), tokens, weights)

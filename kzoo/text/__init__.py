@@ -4,4 +4,16 @@ from kzoo.text.documents import DocumentTokenizer, check_documents
 from kzoo.text.tokenizer import END, PAD, RESERVED_TOKENS, START, UNK, Tokenizer, check_texts
 from kzoo.text.word_vectors import log_count_ratios, skipgram_vectors
 
-__all__ = ["DocumentTokenizer", "check_documents", "Tokenizer", "check_texts", "PAD", "UNK", "START", "END", "RESERVED_TOKENS"]
+__all__ = [
+    "DocumentTokenizer",
+    "check_documents",
+    "Tokenizer",
+    "check_texts",
+    "PAD",
+    "UNK",
+    "START",
+    "END",
+    "RESERVED_TOKENS",
+    "log_count_ratios",
+    "skipgram_vectors",
+]
