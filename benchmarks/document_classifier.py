@@ -50,6 +50,9 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clocks import get_clock  # noqa: E402
+
 DEFAULT_DATA = os.path.join(ROOT, "..", "shared", "data", "docclass", "movie_reviews")
 ANCHOR = 0.872  # Pang & Lee (2004), Table 2: NB on subjective extracts, 10-fold CV
 
@@ -62,6 +65,8 @@ def parse_args(argv=None):
     parser.add_argument("--folds", default="all", help="test folds, e.g. '8' or '0,4,8'; 'all' = every fold present")
     parser.add_argument("--architectures", default=",".join(ARCHITECTURES), help="comma-separated architectures")
     parser.add_argument("--minutes-per-model", type=float, default=10.0, help="training time limit per model and fold")
+    parser.add_argument("--clock", default="wall", choices=["wall", "cpu"],
+                        help="budget clock: wall seconds, or this process's CPU seconds / CPUs (shared machines)")
     parser.add_argument("--epochs", type=int, default=5, help="most epochs (the budget; early stopping may end sooner)")
     parser.add_argument("--embedding-dim", type=int, default=50)
     parser.add_argument("--units", type=int, default=50, help="GRU units per direction")
@@ -88,18 +93,18 @@ def parse_args(argv=None):
 
 
 class TimeLimit:
-    """Stops training after `seconds` (checked after every batch)."""
+    """Stops training after `seconds` of `clock` (checked after every batch)."""
 
-    def __init__(self, seconds):
+    def __init__(self, seconds, clock=time.time):
         import keras
 
         class _Callback(keras.callbacks.Callback):
             def on_train_begin(self, logs=None):
-                self.start = time.time()
+                self.start = clock()
                 self.hit = False
 
             def on_train_batch_end(self, batch, logs=None):
-                if time.time() - self.start > seconds:
+                if clock() - self.start > seconds:
                     self.model.stop_training = True
                     self.hit = True
 
@@ -137,22 +142,23 @@ def run_model(architecture, train, test, args):
         class_names=["neg", "pos"],
         seed=args.seed,
     )
-    start = time.time()  # the clock includes adapt(): vocabulary, ratios, skip-gram pretraining
+    clock = get_clock(args.clock)
+    start, wall_start = clock(), time.time()  # the budget includes adapt(): vocabulary, ratios, skip-gram
     fit, validation = validation_split(*train, args.seed)
     model.adapt(fit[0], fit[1], min_count=args.min_count,
                 embeddings="skipgram" if args.embeddings == "skipgram" else None)
     model.compile(learning_rate=args.learning_rate)
-    adapt_seconds = time.time() - start
-    limit = TimeLimit(args.minutes_per_model * 60 - adapt_seconds)
+    adapt_seconds = clock() - start
+    limit = TimeLimit(args.minutes_per_model * 60 - adapt_seconds, clock)
     progress = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print(
         f"  {architecture} epoch {epoch + 1}: loss {logs['loss']:.4f} val_loss {logs.get('val_loss', float('nan')):.4f} "
-        f"val_accuracy {logs.get('val_accuracy', float('nan')):.4f} ({time.time() - start:.0f} s)", flush=True))
+        f"val_accuracy {logs.get('val_accuracy', float('nan')):.4f} ({clock() - start:.0f} s {args.clock})", flush=True))
     stop = keras.callbacks.EarlyStopping("val_loss", patience=args.patience, restore_best_weights=True)
     history = model.fit(
         fit[0], fit[1], batch_size=args.batch_size, epochs=args.epochs, validation_data=validation,
         callbacks=[stop, limit.callback, progress], verbose=0,
     )
-    seconds = time.time() - start
+    seconds, wall_seconds = clock() - start, time.time() - wall_start
     if limit.callback.hit and stop.best_weights is not None:
         model.set_weights(stop.best_weights)  # stopped by the clock: keep the best epoch seen
     best = int(np.argmin(history.history["val_loss"]))
@@ -168,6 +174,8 @@ def run_model(architecture, train, test, args):
         "adapt_seconds": adapt_seconds,
         "epochs": len(history.history["loss"]),
         "train_seconds": seconds,
+        "clock": args.clock,
+        "wall_seconds": wall_seconds,
         "time_limited": limit.callback.hit,
         "parameters": model.count_params(),
     }

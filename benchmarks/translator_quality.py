@@ -33,10 +33,10 @@ import sys
 import time
 
 import keras
-import numpy as np
 import sacrebleu
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from clocks import get_clock  # noqa: E402
 from kzoo.applications import Translator  # noqa: E402
 from kzoo.data import load_anki, make_pairs_dataset, split_by_source  # noqa: E402
 
@@ -82,13 +82,6 @@ def score(translator, sources, references):
         keep = [i for i, b in enumerate(buckets) if b == name]
         result[f"bleu_{name}"] = round(bleu([hypotheses[i] for i in keep], [references[i] for i in keep]), 2)
     return result, hypotheses
-
-
-def cpu_clock():
-    """Seconds of this process's CPU time divided by the CPUs visible: on an idle machine that a
-    run keeps fully busy it advances like the wall clock; on a shared one each run is charged
-    only for the CPU it got."""
-    return time.process_time() / (os.cpu_count() or 1)
 
 
 class TimePoints(keras.callbacks.Callback):
@@ -183,7 +176,7 @@ def run(name, args):
 
     clock = TimePoints(args.budget_minutes * 60, args.eval_every_minutes * 60,
                        lambda: score(translator, test_s, test_refs), log, len(train_s) / 64,
-                       clock=cpu_clock if args.clock == "cpu" else time.time)
+                       clock=get_clock(args.clock))
     translator.fit(make_pairs_dataset(train_s, train_t, seed=args.seed), epochs=1000, callbacks=[clock], verbose=0)
     val, _ = score(translator, val_s[:1000], val_refs[:1000])
     record["validation_bleu_first_1000"] = val["bleu"]

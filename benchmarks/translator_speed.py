@@ -15,7 +15,8 @@ median over rounds.
   sampled softmax of 512 rows (`compile(num_sampled=512)`), and the defaults with embedding 256
   (the anchor's embedding size).
 
-Prints training tokens/s (source + target, padding excluded) and the ratio (target >= 3x),
+Prints training tokens/s (source + target, padding excluded) and the ratio (target >= 3x), the
+time of the parts of one kzoo training step (recurrent layers, output layer, optimizer),
 achieved GFLOP/s (analytic FLOP count of the padded batches with a full-vocabulary output layer,
 forward x 3 for training: for the sampled softmax this is the work it avoids, so its GFLOP/s is an
 "equivalent" rate) against a
@@ -123,6 +124,60 @@ def matmul_peak(n=2048, repeats=8):
     return 2 * n**3 / min(times) / 1e9, 2 * n**3 / statistics.median(times) / 1e9
 
 
+def step_breakdown(translator, batch, repeats):
+    """Milliseconds of the parts of one kzoo training step on one batch (each part a compiled
+    function run to completion; median of `repeats`, parts interleaved): where the time goes."""
+    (source, target_in), target_out = (tuple(tf.constant(x) for x in batch[0]), tf.constant(batch[1]))
+    variables = translator.trainable_variables
+    encoder, decoder = translator.encoder, translator.decoder
+    features = tf.random.normal(target_in.shape + (decoder.units,))
+
+    def full():
+        with tf.GradientTape() as tape:
+            loss = translator.loss(target_out, translator((source, target_in), training=True))
+        translator.optimizer.apply(tape.gradient(loss, variables), variables)
+        return loss
+
+    def forward_backward():
+        with tf.GradientTape() as tape:
+            loss = translator.loss(target_out, translator((source, target_in), training=True))
+        return tape.gradient(loss, variables)
+
+    def recurrent():  # embeddings + encoder LSTM + decoder LSTM, forward and backward
+        rnn_variables = encoder.trainable_variables + decoder.embedding.trainable_variables + decoder.rnns[0].trainable_variables
+        with tf.GradientTape() as tape:
+            _, _, states = encoder(source, training=True)
+            outputs, *_ = decoder.rnns[0](decoder.embedding(target_in), initial_state=states[0], mask=target_in != 0)
+            loss = tf.reduce_sum(outputs)
+        return tape.gradient(loss, rnn_variables)
+
+    def output_layer():  # Dense to the vocabulary + masked cross-entropy, forward and backward
+        with tf.GradientTape() as tape:
+            tape.watch(features)
+            loss = translator.loss(target_out, decoder.output_layer(features))
+        return tape.gradient(loss, [features] + decoder.output_layer.trainable_variables)
+
+    zeros = [tf.zeros_like(v) for v in variables]
+
+    def optimizer():
+        translator.optimizer.apply(zeros, variables)
+        return tf.constant(0)
+
+    parts = {"whole step (forward, backward, Adam)": full, "forward + backward": forward_backward,
+             "embeddings + LSTM encoder + LSTM decoder (fwd + bwd)": recurrent,
+             "output layer + cross-entropy (fwd + bwd)": output_layer, "Adam update of every weight": optimizer}
+    compiled = {name: tf.function(fn) for name, fn in parts.items()}
+    for fn in compiled.values():
+        tf.nest.map_structure(lambda x: tf.convert_to_tensor(x).numpy(), fn())
+    times = {name: [] for name in parts}
+    for _ in range(repeats):
+        for name, fn in compiled.items():
+            start = time.perf_counter()
+            tf.nest.map_structure(lambda x: tf.convert_to_tensor(x).numpy(), fn())
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) * 1000 for name, t in times.items()}
+
+
 def median_time(fn, repeats):
     times = []
     for _ in range(repeats):
@@ -140,6 +195,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--pairs", type=int, default=20000)
     parser.add_argument("--decode-repeats", type=int, default=9)
+    parser.add_argument("--breakdown-repeats", type=int, default=21, help="timings of each part of a step")
     args = parser.parse_args()
     if os.path.isfile(SHARED):
         sources, targets = load_anki("spa", path=SHARED)
@@ -212,6 +268,18 @@ def main():
     print(f"matmul peak (2048x2048 float32 tf.matmul, best of 8, start/end of run): {peak_best:.1f} / "
           f"{peak_best2:.1f} GFLOP/s (medians {peak_median:.1f} / {peak_median2:.1f}); "
           f"target ratio kzoo defaults / tutorial >= 3x")
+
+    # === Where a kzoo step's time goes (defaults, one batch of typical size) ===
+    typical = sorted(timed, key=lambda b: b[0][0].size + b[1].size)[len(timed) // 2]
+    tokens = int(np.count_nonzero(typical[0][0]) + np.count_nonzero(typical[1]))
+    parts = step_breakdown(translator, typical, args.breakdown_repeats)
+    whole = next(iter(parts.values()))
+    print()
+    print(f"| part of one kzoo training step (batch {typical[0][0].shape} source, {typical[1].shape} target, "
+          f"{tokens} tokens; median of {args.breakdown_repeats}) | ms | share of the whole step |")
+    print("|---|---:|---:|")
+    for name, ms in parts.items():
+        print(f"| {name} | {ms:.1f} | {ms / whole:.0%} |")
 
     # === Decoding (kzoo defaults), after a little training so that sentences end ===
     translator.fit(as_dataset(timed).repeat(), steps_per_epoch=args.warmup_steps, epochs=1, verbose=0)

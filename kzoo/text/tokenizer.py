@@ -5,9 +5,13 @@ exported SavedModel, so training and serving cannot drift apart. Steps:
 
 1. Unicode NFKC normalisation (`tensorflow_text.normalize_utf8`), or NFKC + case folding
    (`tensorflow_text.case_fold_utf8`) when `lowercase=True`.
-2. Split on white space and around every punctuation or symbol character
+2. Infix marks (the Moses tokenizer's `@-@` convention): a hyphen between letters or digits
+   ("well-known") and a `.`, `,` or `:` between digits ("3.5", "1,000", "10:30") become tokens of
+   their own, `@-@`, `@.@`, `@,@`, `@:@`, so the words around them stay in the vocabulary and
+   detokenization joins them back as written ("well-known", not "well - known").
+3. Split on white space and around every punctuation or symbol character
    (`tensorflow_text.regex_split`); apostrophes stay inside words ("don't" is one word).
-3. Word ids, or wordpiece ids (Wu et al. 2016), with `tensorflow_text.FastWordpieceTokenizer`
+4. Word ids, or wordpiece ids (Wu et al. 2016), with `tensorflow_text.FastWordpieceTokenizer`
    over a vocabulary built by `adapt()`. A word vocabulary has no `##` pieces, so a word that is
    not in it maps to `[UNK]`.
 
@@ -29,6 +33,14 @@ _KINDS = ("word", "wordpiece")
 _WORD_CHARS = r"\p{L}\p{N}\p{M}'"
 _PUNCT = rf"[^{_WORD_CHARS}\s]"
 _JOINER = "##"
+# Infix mark -> (where it is an infix, the private-use character that stands for it while
+# splitting: RE2 has no look-around, and a character of its own comes out as one token).
+_INFIX = {
+    "-": (r"([\p{L}\p{N}])-([\p{L}\p{N}])", "\ue000"),
+    ".": (r"(\p{N})\.(\p{N})", "\ue001"),
+    ",": (r"(\p{N}),(\p{N})", "\ue002"),
+    ":": (r"(\p{N}):(\p{N})", "\ue003"),
+}
 
 
 def check_texts(texts, name="texts"):
@@ -182,7 +194,17 @@ class Tokenizer(keras.layers.Layer):
             texts = tf_text.case_fold_utf8(texts)
         else:
             texts = tf_text.normalize_utf8(texts, "NFKC")
-        return tf_text.regex_split(texts, rf"\s+|{_PUNCT}", _PUNCT)
+        for pattern, private in _INFIX.values():
+            for _ in range(2):  # a match uses up its neighbours ("a-b-c"): a second pass gets the rest
+                texts = tf.strings.regex_replace(texts, pattern, rf"\1 {private} \2")
+        words = tf_text.regex_split(texts, rf"\s+|{_PUNCT}", _PUNCT)
+
+        def marks(tokens):
+            for mark, (_, private) in _INFIX.items():
+                tokens = tf.strings.regex_replace(tokens, private, f"@{mark}@")
+            return tokens
+
+        return tf.ragged.map_flat_values(marks, words)
 
     def call(self, texts, add_start=False, add_end=False):
         self._require_vocabulary()
@@ -202,8 +224,9 @@ class Tokenizer(keras.layers.Layer):
     def detokenize(self, ids):
         """Readable strings `(batch_size,)` from ids `(batch_size, T)`; stops at `[END]`.
 
-        Reserved tokens other than `[UNK]` are dropped, wordpieces are joined, and punctuation
-        is attached the way it is written ("where is it?", "¿dónde?").
+        Reserved tokens other than `[UNK]` are dropped, wordpieces are joined, infix marks join
+        their neighbours ("well @-@ known" -> "well-known"), and punctuation is attached the way
+        it is written ("where is it?", "¿dónde?").
         """
         self._require_vocabulary()
         ids = tf.cast(ids, "int32")
@@ -212,6 +235,7 @@ class Tokenizer(keras.layers.Layer):
         tokens = tf.ragged.boolean_mask(tf.gather(self._tokens, ids), keep)
         text = tf.strings.reduce_join(tokens, axis=-1, separator=" ")
         text = tf.strings.regex_replace(text, " " + _JOINER, "")
+        text = tf.strings.regex_replace(text, r" ?@([-.,:])@ ?", r"\1")
         text = tf.strings.regex_replace(text, r" ([.,!?;:%)\]}…»])", r"\1")
         return tf.strings.regex_replace(text, r"([¿¡(\[{«]) ", r"\1")
 

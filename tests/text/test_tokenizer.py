@@ -22,6 +22,24 @@ def test_split_normalises_lowercases_and_splits_punctuation():
     assert words(Tokenizer(lowercase=False), ["Hello World."]) == [["Hello", "World", "."]]
 
 
+def test_infix_marks_keep_hyphens_and_number_separators_readable():
+    tok = Tokenizer()
+    assert words(tok, ["A well-known, state-of-the-art model - really.", "It costs 3.5 or 1,000.50 at 10:30.",
+                       "-dash- 3. 5 a- x@-@y", "a-b-c-d-e"]) == [
+        ["a", "well", "@-@", "known", ",", "state", "@-@", "of", "@-@", "the", "@-@", "art", "model", "-",
+         "really", "."],
+        ["it", "costs", "3", "@.@", "5", "or", "1", "@,@", "000", "@.@", "50", "at", "10", "@:@", "30", "."],
+        ["-", "dash", "-", "3", ".", "5", "a", "-", "x", "@", "-", "@", "y"],  # no infix: split as before
+        ["a", "@-@", "b", "@-@", "c", "@-@", "d", "@-@", "e"],
+    ]
+    tok.adapt(["a well-known model, state-of-the-art, costs 3.5 or 1,000 at 10:30 - really ."])
+    texts = ["A well-known model costs 1,000.5 at 10:30 - really.", "state-of-the-art"]
+    ids = tok(tf.constant(texts))
+    assert UNK not in ids.numpy()
+    assert [t.decode() for t in tok.detokenize(ids).numpy()] == [
+        "a well-known model costs 1,000.5 at 10:30 - really.", "state-of-the-art"]
+
+
 def test_word_ids_padding_start_end_and_unknown_words():
     tok = Tokenizer()
     tok.adapt(["b a a .", "a c ."])

@@ -1,0 +1,21 @@
+"""Clocks for training budgets in the benchmarks."""
+
+import os
+import time
+
+__all__ = ["cpu_clock", "get_clock"]
+
+
+def cpu_clock():
+    """Seconds of this process's CPU time divided by the CPUs visible: on an idle machine that a
+    run keeps fully busy it advances like the wall clock; on a shared one each run is charged
+    only for the CPU it got."""
+    return time.process_time() / (os.cpu_count() or 1)
+
+
+def get_clock(name):
+    """`"wall"` -> `time.time`, `"cpu"` -> `cpu_clock`."""
+    clocks = {"wall": time.time, "cpu": cpu_clock}
+    if name not in clocks:
+        raise ValueError(f"`clock` must be one of {sorted(clocks)}. Received: clock={name!r}")
+    return clocks[name]
