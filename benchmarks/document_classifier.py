@@ -86,6 +86,9 @@ def parse_args(argv=None):
                         help="tuning: report the best validation accuracy, never score the test fold")
     parser.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF logistic regression")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ensemble", type=int, default=1,
+                        help="models per architecture and fold (seeds seed, seed+1, ...) sharing one time budget; "
+                             "their probabilities are averaged")
     parser.add_argument("--json", default=None, help="also write the per-fold results here")
     parser.add_argument("--merge", nargs="+", default=None, metavar="JSON",
                         help="print the table of earlier --json files together (runs nothing)")
@@ -121,12 +124,14 @@ def validation_split(texts, labels, seed, fraction=0.1):
     return fit, validation
 
 
-def run_model(architecture, train, test, args):
+def train_member(architecture, fit, validation, args, seed, clock, seconds):
+    """One DocumentClassifier trained on `fit` within `seconds` of `clock` (adapt included);
+    returns `(model, history, time_limited, adapt_seconds)`."""
     import keras
 
     from kzoo.applications import DocumentClassifier
 
-    keras.utils.set_random_seed(args.seed)
+    keras.utils.set_random_seed(seed)
     model = DocumentClassifier(
         num_classes=2,
         architecture=architecture,
@@ -140,44 +145,79 @@ def run_model(architecture, train, test, args):
         word_dropout=args.word_dropout,
         label_features=args.label_features,
         class_names=["neg", "pos"],
-        seed=args.seed,
+        seed=seed,
     )
-    clock = get_clock(args.clock)
-    start, wall_start = clock(), time.time()  # the budget includes adapt(): vocabulary, ratios, skip-gram
-    fit, validation = validation_split(*train, args.seed)
+    start = clock()
     model.adapt(fit[0], fit[1], min_count=args.min_count,
                 embeddings="skipgram" if args.embeddings == "skipgram" else None)
     model.compile(learning_rate=args.learning_rate)
     adapt_seconds = clock() - start
-    limit = TimeLimit(args.minutes_per_model * 60 - adapt_seconds, clock)
+    limit = TimeLimit(seconds - adapt_seconds, clock)
     progress = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print(
-        f"  {architecture} epoch {epoch + 1}: loss {logs['loss']:.4f} val_loss {logs.get('val_loss', float('nan')):.4f} "
-        f"val_accuracy {logs.get('val_accuracy', float('nan')):.4f} ({clock() - start:.0f} s {args.clock})", flush=True))
+        f"  {architecture} (seed {seed}) epoch {epoch + 1}: loss {logs['loss']:.4f} "
+        f"val_loss {logs.get('val_loss', float('nan')):.4f} val_accuracy {logs.get('val_accuracy', float('nan')):.4f} "
+        f"({clock() - start:.0f} s {args.clock})", flush=True))
     stop = keras.callbacks.EarlyStopping("val_loss", patience=args.patience, restore_best_weights=True)
     history = model.fit(
         fit[0], fit[1], batch_size=args.batch_size, epochs=args.epochs, validation_data=validation,
         callbacks=[stop, limit.callback, progress], verbose=0,
     )
-    seconds, wall_seconds = clock() - start, time.time() - wall_start
     if limit.callback.hit and stop.best_weights is not None:
         model.set_weights(stop.best_weights)  # stopped by the clock: keep the best epoch seen
-    best = int(np.argmin(history.history["val_loss"]))
-    validation_scores = {"val_accuracy": history.history["val_accuracy"][best], "val_loss": history.history["val_loss"][best]}
+    return model, history.history, limit.callback.hit, adapt_seconds
+
+
+def run_model(architecture, train, test, args):
+    """Trains `args.ensemble` members (seeds `seed`, `seed + 1`, ...) within one budget of
+    `--minutes-per-model`, averages their probabilities, and scores them on `test`."""
+    from kzoo.applications.classification_report import ClassificationReport
+
+    clock = get_clock(args.clock)
+    start, wall_start = clock(), time.time()  # the budget includes adapt(): vocabulary, ratios, skip-gram
+    fit, validation = validation_split(*train, args.seed)
+    budget = args.minutes_per_model * 60
+    members, histories, limited, adapt_seconds = [], [], False, 0.0
+    for i in range(args.ensemble):
+        left = budget - (clock() - start)
+        if i and left < 0.5 * budget / args.ensemble:
+            print(f"  {architecture}: {left:.0f} s left, ensemble stops at {i} members", flush=True)
+            break
+        model, history, hit, adapt = train_member(architecture, fit, validation, args, args.seed + i, clock, left)
+        members.append(model)
+        histories.append(history)
+        limited, adapt_seconds = limited or hit, adapt_seconds + adapt
+    seconds, wall_seconds = clock() - start, time.time() - wall_start
+
+    def probabilities(texts):
+        return np.mean([m.predict(texts) for m in members], axis=0)
+
+    if len(members) == 1:
+        best = int(np.argmin(histories[0]["val_loss"]))
+        validation_scores = {"val_accuracy": histories[0]["val_accuracy"][best], "val_loss": histories[0]["val_loss"][best]}
+    else:
+        p = np.clip(probabilities(validation[0]), 1e-7, 1.0)
+        y = np.asarray(validation[1])
+        validation_scores = {"val_accuracy": float(np.mean(p.argmax(-1) == y)),
+                             "val_loss": float(-np.mean(np.log(p[np.arange(len(y)), y])))}
     if args.validation_only:
         scores = {"accuracy": float("nan"), "f1_macro": float("nan"), "roc_auc": float("nan")}
     else:
-        report = model.report(*test)
+        member_probabilities = [m.predict(test[0]) for m in members]
+        report = ClassificationReport(np.asarray(test[1]), np.mean(member_probabilities, axis=0), ["neg", "pos"])
         scores = {k: report.metrics[k] for k in ("accuracy", "f1_macro", "roc_auc")}
+        if len(members) > 1:  # each member alone, to see what averaging adds
+            scores["member_accuracy"] = [float(np.mean(p.argmax(-1) == np.asarray(test[1]))) for p in member_probabilities]
     return {
         **scores,
         **validation_scores,
         "adapt_seconds": adapt_seconds,
-        "epochs": len(history.history["loss"]),
+        "epochs": sum(len(h["loss"]) for h in histories),
+        "members": len(members),
         "train_seconds": seconds,
         "clock": args.clock,
         "wall_seconds": wall_seconds,
-        "time_limited": limit.callback.hit,
-        "parameters": model.count_params(),
+        "time_limited": limited,
+        "parameters": sum(m.count_params() for m in members),
     }
 
 
