@@ -193,19 +193,27 @@ class BeamSampler(Sampler):
 
         def body(t, previous, scores, lengths, done, finished, state, tokens, weights):
             logits, state, step_weights = step(previous, state, memory, memory_mask, t)
-            log_probs = ops.log_softmax(_forbid(ops.cast(logits, "float32")), axis=-1)
-            vocab = ops.shape(log_probs)[-1]
-            log_probs = ops.reshape(log_probs, (batch, k, vocab))  # (B, K, V)
+            logits = _forbid(ops.cast(logits, "float32"))  # (B*K, V)
+            vocab = logits.shape[-1]
+            candidates = k if vocab is None else min(k, vocab)
+            pad_only = ops.where(ops.arange(candidates) == 0, 0.0, _NEG)[None, None, :]
+            # The K best continuations of each beam hold the K best of all: the ranking within a
+            # beam is the logits' (one log-normaliser, one length penalty per beam), so only
+            # K*K candidates per example are scored, not K*V.
+            top_logits, top_tokens = ops.top_k(logits, candidates)  # (B*K, C)
+            log_probs = top_logits - ops.logsumexp(logits, axis=-1, keepdims=True)
+            log_probs = ops.reshape(log_probs, (batch, k, candidates))  # (B, K, C)
+            top_tokens = ops.reshape(top_tokens, (batch, k, candidates))
             # An ended beam has exactly one continuation, padding, at no cost.
-            pad_only = ops.where(ops.arange(vocab) == PAD, 0.0, _NEG)[None, None, :]
             log_probs = ops.where(done[:, :, None], pad_only, log_probs)
-            total = scores[:, :, None] + log_probs  # (B, K, V)
+            top_tokens = ops.where(done[:, :, None], PAD, top_tokens)
+            total = scores[:, :, None] + log_probs  # (B, K, C)
             new_lengths = lengths + ops.cast(ops.logical_not(done), "int32")  # (B, K)
             ranked = total / self._penalty(new_lengths)[:, :, None]
-            _, best = ops.top_k(ops.reshape(ranked, (batch, k * vocab)), k)  # (B, K)
-            beam = best // vocab  # (B, K) which old beam each new beam extends
-            token = ops.cast(best % vocab, "int32")
-            scores = ops.take_along_axis(ops.reshape(total, (batch, k * vocab)), best, axis=1)
+            _, best = ops.top_k(ops.reshape(ranked, (batch, k * candidates)), k)  # (B, K)
+            beam = best // candidates  # (B, K) which old beam each new beam extends
+            token = ops.cast(ops.take_along_axis(ops.reshape(top_tokens, (batch, k * candidates)), best, axis=1), "int32")
+            scores = ops.take_along_axis(ops.reshape(total, (batch, k * candidates)), best, axis=1)
             lengths = ops.take_along_axis(new_lengths, beam, axis=1)
             was_done = ops.take_along_axis(done, beam, axis=1)
             done = ops.logical_or(was_done, token == END)
