@@ -247,14 +247,20 @@ def print_table(results):
 
 
 def merge(paths):
-    """Per-fold results of several runs, by model (a fold seen twice keeps the later run)."""
+    """Per-fold results of several runs, by model and settings (ensembles and word dropout get
+    rows of their own; a fold seen twice keeps the later run)."""
     results = {}
     for path in paths:
         with open(path, encoding="utf-8") as f:
-            for name, runs in json.load(f)["results"].items():
-                kept = {r["fold"]: r for r in results.get(name, [])}
-                kept.update({r["fold"]: r for r in runs})
-                results[name] = [kept[k] for k in sorted(kept)]
+            saved = json.load(f)
+        settings = saved.get("args", {})
+        for name, runs in saved["results"].items():
+            if name != "tfidf_logreg":  # runs with other settings get rows of their own
+                name += f" x{settings['ensemble']}" if settings.get("ensemble", 1) > 1 else ""
+                name += f" word_dropout={settings['word_dropout']:g}" if settings.get("word_dropout") else ""
+            kept = {r["fold"]: r for r in results.get(name, [])}
+            kept.update({r["fold"]: r for r in runs})
+            results[name] = [kept[k] for k in sorted(kept)]
     return results
 
 
