@@ -132,16 +132,15 @@ def step_breakdown(translator, batch, repeats):
     encoder, decoder = translator.encoder, translator.decoder
     features = tf.random.normal(target_in.shape + (decoder.units,))
 
-    def full():
-        with tf.GradientTape() as tape:
-            loss = translator.loss(target_out, translator((source, target_in), training=True))
-        translator.optimizer.apply(tape.gradient(loss, variables), variables)
-        return loss
-
     def forward_backward():
         with tf.GradientTape() as tape:
             loss = translator.loss(target_out, translator((source, target_in), training=True))
         return tape.gradient(loss, variables)
+
+    def full():
+        gradients = forward_backward()
+        translator.optimizer.apply(gradients, variables)
+        return gradients[0]
 
     def recurrent():  # embeddings + encoder LSTM + decoder LSTM, forward and backward
         rnn_variables = encoder.trainable_variables + decoder.embedding.trainable_variables + decoder.rnns[0].trainable_variables
