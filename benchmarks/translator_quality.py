@@ -27,6 +27,7 @@ largest budget all have reached, and saves the plot `translator_bleu_by_length.p
 """
 
 import argparse
+import fnmatch
 import json
 import os
 import sys
@@ -160,7 +161,7 @@ def run(name, args):
           f"{translator.target_tokenizer.vocabulary_size} English tokens; {translator.count_params():,} parameters",
           flush=True)
     os.makedirs(args.out, exist_ok=True)
-    suffix = f"_sampled{args.num_sampled}" if args.num_sampled else ""
+    suffix = (f"_sampled{args.num_sampled}" if args.num_sampled else "") + ("_cpu" if args.clock == "cpu" else "")
     path = os.path.join(args.out, f"translator_quality_{name}{suffix}.json")
     label = f"{name}, num_sampled={args.num_sampled}" if args.num_sampled else name
     record = {"attention": label, "budget_minutes": args.budget_minutes, "clock": args.clock, "seed": args.seed,
@@ -192,11 +193,11 @@ def run(name, args):
 def report(args):
     records = []
     for name in sorted(os.listdir(args.out)):
-        if name.startswith("translator_quality_") and name.endswith(".json"):
+        if any(fnmatch.fnmatch(name, pattern) for pattern in args.runs):
             with open(os.path.join(args.out, name)) as f:
                 records.append(json.load(f))
     if not records:
-        sys.exit(f"no results in {args.out}")
+        sys.exit(f"no results matching {' '.join(args.runs)} in {args.out}")
     for r in records:  # runs on the CPU-time clock are labelled: their minutes are not wall minutes
         if r.get("clock") == "cpu":
             r["attention"] += " (CPU clock)"
@@ -244,7 +245,7 @@ def report(args):
     right.set_xlabel("minutes of training (shared CPU)")
     right.set_ylabel("test BLEU")
     right.legend()
-    out = os.path.join(args.out, "translator_bleu_by_length.png")
+    out = os.path.join(args.out, args.plot)
     figure.savefig(out, dpi=120, bbox_inches="tight")
     print("saved", out)
 
@@ -263,6 +264,9 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report", action="store_true", help="tables and plot from the saved results")
+    parser.add_argument("--runs", nargs="+", default=["translator_quality_*.json"],
+                        help="result files (shell patterns, in --out) that --report compares")
+    parser.add_argument("--plot", default="translator_bleu_by_length.png", help="file name of --report's plot")
     args = parser.parse_args()
     if not os.path.isfile(SHARED):
         sys.exit(f"needs the shared Spanish-English pairs at {SHARED}")
