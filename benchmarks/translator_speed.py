@@ -315,6 +315,19 @@ def main():
     print(f"| ids -> ids (decode_ids in tf.function), median of {args.decode_repeats} | {ids_g * 1000:.0f} ms "
           f"({steps[1]} steps) | {ids_b * 1000:.0f} ms ({steps[4]} steps) | {ids_ratio:.2f}x |")
     print(f"| strings -> strings (translate) | {str_g * 1000:.0f} ms | {str_b * 1000:.0f} ms | {str_ratio:.2f}x |")
+
+    # One sentence at a time (interactive use): fixed per-step costs weigh more than the 4x rows.
+    singles = [source_ids[i : i + 1] for i in range(16)]
+    single_steps = [(int(tf.reduce_sum(tf.cast(decoders[1](ids) > 0, "int32"))),  # also traces each shape
+                     int(tf.reduce_sum(tf.cast(decoders[4](ids) > 0, "int32")))) for ids in singles]
+    pairs = [(median_time(lambda: decoders[1](ids).numpy(), 3), median_time(lambda: decoders[4](ids).numpy(), 3))
+             for ids in singles]
+    print(f"| one sentence at a time, ids -> ids, 16 sentences (median of 3 each; medians over sentences) | "
+          f"{statistics.median(p[0] for p in pairs) * 1000:.1f} ms "
+          f"({statistics.median(s[0] for s in single_steps):g} tokens) | "
+          f"{statistics.median(p[1] for p in pairs) * 1000:.1f} ms "
+          f"({statistics.median(s[1] for s in single_steps):g} tokens) | "
+          f"{statistics.median(b / g for g, b in pairs):.2f}x |")
     print("target beam-4 <= 3x greedy")
 
     # === In-graph while loop vs a Python loop calling a compiled step (greedy, same stopping rule) ===
