@@ -15,9 +15,10 @@ busy; each time point also records the wall-clock seconds.
 
 Every `--eval-every-minutes` of *training* time (evaluation pauses the clock) the test split is
 translated and scored, so configurations run for different budgets can be compared at equal
-budgets. Each configuration writes `benchmarks/results/translator_quality_<attention>.json`;
-`--report` reads all of them (every `translator_quality_*.json`), prints BLEU per time point and per source-length bucket at the
-largest budget all have reached, and saves the plot `translator_bleu_by_length.png`.
+budgets. Each configuration writes `benchmarks/results/translator_quality_<attention>[_sampledN][_cpu].json`;
+`--report` reads those named by `--runs` (default: every `translator_quality_*.json`), prints BLEU
+per time point and per source-length bucket at the largest budget all have reached, and saves the
+plot `translator_bleu_by_length.png` (BLEU per bucket; BLEU against training steps).
 
     python benchmarks/translator_quality.py --attention global --budget-minutes 30
     python benchmarks/translator_quality.py --attention none --budget-minutes 15
