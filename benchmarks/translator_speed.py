@@ -318,7 +318,7 @@ def main():
 
     # One sentence at a time (interactive use): fixed per-step costs weigh more than the 4x rows.
     singles = [source_ids[i : i + 1] for i in range(16)]
-    single_steps = [(int(tf.reduce_sum(tf.cast(decoders[1](ids) > 0, "int32"))),  # also traces each shape
+    single_steps = [(int(tf.reduce_sum(tf.cast(decoders[1](ids) > 0, "int32"))),  # first calls trace the (1, S) shape
                      int(tf.reduce_sum(tf.cast(decoders[4](ids) > 0, "int32")))) for ids in singles]
     pairs = [(median_time(lambda: decoders[1](ids).numpy(), 3), median_time(lambda: decoders[4](ids).numpy(), 3))
              for ids in singles]
