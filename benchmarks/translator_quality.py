@@ -242,7 +242,8 @@ def report(args):
     for r in records:
         # Steps, not minutes: a CPU-clock minute of a single-threaded run buys more steps than a
         # wall-clock minute of a multithreaded one.
-        right.plot([p["steps"] for p in r["points"]], [p["bleu"] for p in r["points"]], marker="o", label=r["attention"])
+        steps, scores = [p["steps"] for p in r["points"]], [p["bleu"] for p in r["points"]]
+        right.plot(steps, scores, marker="o", label=r["attention"])
     right.axhline(37.8, color="gray", linestyle="--", label="TF tutorial, 30 min (issue)")
     right.axhline(42, color="black", linestyle=":", label="target")
     right.set_xlabel("training steps (batches of 64 pairs; a point every 5 min)")
