@@ -1,46 +1,58 @@
-"""Spanish -> English BLEU of the Translator for a fixed training budget, per attention kind.
+"""Spanish -> English BLEU of the Translator against minutes of training, with its defaults.
 
-Protocol (the issue's): train on ../shared/data/translation/spa-eng/train.tsv, Spanish -> English,
+Protocol (issue 11): train on ../shared/data/translation/spa-eng/train.tsv, Spanish -> English,
 with held-out validation and test splits that keep identical Spanish sentences (with all their
-English references) on one side (`kzoo.data.split_by_source`), for a fixed wall-clock training
-budget (30 minutes per configuration on 2 cores in the full protocol), default hyperparameters,
-greedy decoding; score with sacreBLEU (13a, lower-cased, every English reference of a Spanish
-source). The TensorFlow tutorial's architecture scores 37.8 under this protocol; the target is
->= 42.
+English references) on one side (`kzoo.data.split_by_source`, a fixed split), for a fixed
+wall-clock training budget on an idle 2-core machine; greedy decoding; sacreBLEU (13a,
+lower-cased, every English reference of a Spanish source). Each run uses the library's defaults
+(`Translator(seed=...)`, `adapt(spanish, english)`, `compile()`) and one of two input paths:
+
+- `--path plain`: what a Keras user writes,
+  `Dataset.from_tensor_slices((spanish, english)).shuffle(n).batch(64).repeat()`;
+- `--path pairs`: `kzoo.data.make_pairs_dataset` (batches bucketed by length).
+
+`--model tutorial` trains the TensorFlow NMT tutorial's architecture (`tutorial_nmt.py`) in the
+same protocol, the anchor. `--seeds 0 1 2` repeats a configuration with different
+initialisations (same data split); `--report` prints BLEU at every time point as mean ± half-range
+over seeds and the minutes to 37.8 (the tutorial's 30-minute BLEU measured before).
 
 On a machine shared with other jobs, `--clock cpu` measures the budget in this process's CPU
-time divided by the number of CPUs (30 minutes = 60 CPU-minutes on 2 cores): the most a 30-minute
-run on an idle 2-core machine could get, and more than it gets when it cannot keep both cores
-busy; each time point also records the wall-clock seconds.
+time divided by the number of CPUs: report such runs apart from wall-clock ones.
 
 Every `--eval-every-minutes` of *training* time (evaluation pauses the clock) the test split is
-translated and scored, so configurations run for different budgets can be compared at equal
-budgets. Each configuration writes `benchmarks/results/translator_quality_<attention>[_sampledN][_cpu].json`;
-`--report` reads those named by `--runs` (default: every `translator_quality_*.json`), prints BLEU
-per time point and per source-length bucket at the largest budget all have reached, and saves the
-plot `translator_bleu_by_length.png` (BLEU per bucket; BLEU against training steps).
+translated and scored. Each run writes
+`benchmarks/results/translator_quality_<label>_seed<N>.json`. `--save-models DIR` keeps each
+run's trained weights; `--decode-speed KZOO TUTORIAL` then times greedy decoding of the test split
+at batch 128 by both trained models in one process (target: kzoo >= 2x the tutorial's loop) and
+kzoo's beam-4 against greedy at batch 64 (target <= 3x), with the BLEU of each.
 
-    python benchmarks/translator_quality.py --attention global --budget-minutes 30
-    python benchmarks/translator_quality.py --attention none --budget-minutes 15
-    python benchmarks/translator_quality.py --attention local-p --budget-minutes 15
-    python benchmarks/translator_quality.py --attention none local-p --num-sampled 512 --clock cpu --budget-minutes 10
-    python benchmarks/translator_quality.py --report
+    python benchmarks/translator_quality.py --path plain --seeds 0 1 2 --budget-minutes 10 --save-models /tmp/tq
+    python benchmarks/translator_quality.py --model tutorial --path plain --seeds 0 1 2 --budget-minutes 10 --save-models /tmp/tq
+    python benchmarks/translator_quality.py --decode-speed /tmp/tq/kzoo-global-plain_seed0.weights.h5 /tmp/tq/tutorial-plain_seed0.weights.h5
+    python benchmarks/translator_quality.py --report --runs 'translator_quality_*_seed*.json'
+
+Result files without a seed (`translator_quality_<attention>[_sampledN][_cpu].json`) are the
+earlier single-seed runs with tuned settings (`min_count=2`, bucketed batches); `--report` on
+them prints the per-length-bucket table and plot.
 """
 
 import argparse
 import fnmatch
 import json
 import os
+import statistics
 import sys
 import time
 
 import keras
 import sacrebleu
+import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from clocks import get_clock  # noqa: E402
 from kzoo.applications import Translator  # noqa: E402
 from kzoo.data import load_anki, make_pairs_dataset, split_by_source  # noqa: E402
+from tutorial_nmt import TutorialTranslator  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared", "data", "translation", "spa-eng", "train.tsv")
@@ -144,30 +156,53 @@ def load_splits(seed):
     return train_s, train_t, val_s, val_refs, test_s, test_refs
 
 
-def run(name, args):
-    train_s, train_t, val_s, val_refs, test_s, test_refs = load_splits(args.seed)
+def make_model(kind, attention, seed, min_count, train_s, train_t):
+    """A compiled model with the library's defaults (`kind="kzoo"`) or the tutorial anchor."""
+    keras.utils.set_random_seed(seed)
+    if kind == "tutorial":
+        model = TutorialTranslator()
+        model.adapt(train_s, train_t)
+        model.compile()
+        return model
+    model = Translator(attention=None if attention == "none" else attention, seed=seed)
+    model.adapt(train_s, train_t, **({} if min_count is None else {"min_count": min_count}))
+    return model
+
+
+def training_data(path, train_s, train_t, seed):
+    """The plain path a Keras user writes, or kzoo's bucketed `make_pairs_dataset`."""
+    if path == "plain":
+        ds = tf.data.Dataset.from_tensor_slices((train_s, train_t)).shuffle(len(train_s), seed=seed).batch(64)
+        return ds.repeat(), len(train_s) // 64
+    return make_pairs_dataset(train_s, train_t, seed=seed), None
+
+
+def result_path(args, label, seed):
+    return os.path.join(args.out, f"translator_quality_{label}_seed{seed}.json")
+
+
+def run(kind, name, seed, args):
+    train_s, train_t, val_s, val_refs, test_s, test_refs = load_splits(0)
     if args.test_size:
         test_s, test_refs = test_s[: args.test_size], test_refs[: args.test_size]
-    overlap = set(train_s) & set(test_s)
-    print(f"{len(train_s)} training pairs ({len(set(train_s))} distinct Spanish sentences), "
-          f"{len(val_s)} validation and {len(test_s)} test Spanish sentences "
-          f"({sum(map(len, test_refs))} references; overlap with training: {len(overlap)}); "
-          f"attention={name}, budget {args.budget_minutes} min, BLEU every {args.eval_every_minutes} min; "
+    label = f"{kind}-{name}-{args.path}" if kind == "kzoo" else f"tutorial-{args.path}"
+    label += (f"-sampled{args.num_sampled}" if args.num_sampled else "") + ("-cpu" if args.clock == "cpu" else "")
+    print(f"[{label}, seed {seed}] {len(train_s)} training pairs, {len(val_s)} validation and "
+          f"{len(test_s)} test Spanish sentences ({sum(map(len, test_refs))} references); budget "
+          f"{args.budget_minutes} min ({args.clock} clock), BLEU every {args.eval_every_minutes} min; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}", flush=True)
-    keras.utils.set_random_seed(args.seed)
-    translator = Translator(attention=None if name == "none" else name, seed=args.seed)
-    translator.adapt(train_s, train_t, min_count=args.min_count)
-    translator.compile(num_sampled=args.num_sampled)
-    print(f"vocabularies: {translator.source_tokenizer.vocabulary_size} Spanish, "
-          f"{translator.target_tokenizer.vocabulary_size} English tokens; {translator.count_params():,} parameters",
-          flush=True)
+    model = make_model(kind, name, seed, args.min_count, train_s, train_t)
+    if kind == "kzoo":
+        model.compile(num_sampled=args.num_sampled)
+    vocabularies = (model.source_tokenizer.vocabulary_size, model.target_tokenizer.vocabulary_size)
+    print(f"vocabularies: {vocabularies[0]} Spanish, {vocabularies[1]} English tokens; "
+          f"{model.count_params():,} parameters", flush=True)
     os.makedirs(args.out, exist_ok=True)
-    suffix = (f"_sampled{args.num_sampled}" if args.num_sampled else "") + ("_cpu" if args.clock == "cpu" else "")
-    path = os.path.join(args.out, f"translator_quality_{name}{suffix}.json")
-    label = f"{name}, num_sampled={args.num_sampled}" if args.num_sampled else name
-    record = {"attention": label, "budget_minutes": args.budget_minutes, "clock": args.clock, "seed": args.seed,
-              "min_count": args.min_count, "train_pairs": len(train_s), "test_sentences": len(test_s),
-              "cpus": os.cpu_count(), "points": []}
+    path = result_path(args, label, seed)
+    record = {"label": label, "model": kind, "attention": name, "path": args.path,
+              "budget_minutes": args.budget_minutes, "clock": args.clock, "seed": seed, "min_count": args.min_count,
+              "vocabularies": vocabularies, "train_pairs": len(train_s), "test_sentences": len(test_s),
+              "cpus": os.cpu_count(), "load_average_start": os.getloadavg(), "points": []}
 
     def log(point):
         record["points"].append(point)
@@ -176,19 +211,127 @@ def run(name, args):
             json.dump(record, f, indent=1)
         print(json.dumps(point), flush=True)
 
+    dataset, steps_per_epoch = training_data(args.path, train_s, train_t, seed)
     clock = TimePoints(args.budget_minutes * 60, args.eval_every_minutes * 60,
-                       lambda: score(translator, test_s, test_refs), log, len(train_s) / 64,
+                       lambda: score(model, test_s, test_refs), log, len(train_s) / 64,
                        clock=get_clock(args.clock))
-    translator.fit(make_pairs_dataset(train_s, train_t, seed=args.seed), epochs=1000, callbacks=[clock], verbose=0)
-    val, _ = score(translator, val_s[:1000], val_refs[:1000])
+    model.fit(dataset, epochs=1000, steps_per_epoch=steps_per_epoch, callbacks=[clock], verbose=0)
+    val, _ = score(model, val_s[:1000], val_refs[:1000])
     record["validation_bleu_first_1000"] = val["bleu"]
-    _, hypotheses = score(translator, test_s[:10], test_refs[:10])
+    _, hypotheses = score(model, test_s[:10], test_refs[:10])
     record["examples"] = [[s, h, r[0]] for s, h, r in zip(test_s[:10], hypotheses, test_refs[:10])]
     with open(path, "w") as f:
         json.dump(record, f, indent=1)
+    if args.save_models:
+        weights = os.path.join(args.save_models, f"{label}_seed{seed}.weights.h5")
+        os.makedirs(args.save_models, exist_ok=True)
+        model.save_weights(weights)
+        print("saved weights", weights)
     for s, h, r in record["examples"]:
         print(f"  {s}  ->  {h}   (ref: {r})")
     print(f"validation BLEU (first 1000): {val['bleu']}; saved {path}")
+
+
+def median_seconds(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def decoding_speed(args):
+    """Greedy decoding of the test split at batch 128 by a trained kzoo model and a trained
+    tutorial model (weights saved by `--save-models`), interleaved in one process; then kzoo's
+    beam-4 against greedy at batch 64, with the BLEU of each."""
+    kzoo_weights, tutorial_weights = args.decode_speed
+    train_s, train_t, _, _, test_s, test_refs = load_splits(0)
+    kzoo_model = make_model("kzoo", "global", 0, args.min_count, train_s, train_t)
+    kzoo_model.load_weights(kzoo_weights)
+    tutorial = make_model("tutorial", None, 0, None, train_s, train_t)
+    tutorial.load_weights(tutorial_weights)
+    order = sorted(range(len(test_s)), key=lambda i: len(test_s[i]))
+    ordered = [test_s[i] for i in order]
+    refs = [test_refs[i] for i in order]
+
+    def translate_all(translate, chunk):
+        out = []
+        for start in range(0, len(ordered), chunk):
+            out.extend(translate(ordered[start : start + chunk]))
+        return out
+
+    runs = {
+        "kzoo greedy, batch 128": lambda: translate_all(kzoo_model.translate, 128),
+        "tutorial greedy, batch 128": lambda: translate_all(tutorial.translate, 128),
+        "kzoo greedy, batch 64": lambda: translate_all(kzoo_model.translate, 64),
+        "kzoo beam 4, batch 64": lambda: translate_all(lambda t: kzoo_model.translate(t, beam_width=4), 64),
+    }
+    bleus = {name: round(bleu(fn(), refs), 2) for name, fn in runs.items()}  # also warms up tracing
+    times = {name: [] for name in runs}
+    for _ in range(args.repeats):  # interleaved: a change in load hits every model alike
+        for name, fn in runs.items():
+            times[name].append(median_seconds(fn, 1))
+    print(f"Decoding the {len(test_s)} test sentences (median of {args.repeats} interleaved rounds; "
+          f"load average {os.getloadavg()[0]:.2f}):")
+    print("| decoding | seconds | sentences/s | BLEU |")
+    print("|---|---:|---:|---:|")
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    for name in runs:
+        print(f"| {name} | {medians[name]:.2f} | {len(test_s) / medians[name]:.0f} | {bleus[name]:.2f} |")
+    print(f"kzoo greedy speed-up over the tutorial's greedy loop at batch 128: "
+          f"{medians['tutorial greedy, batch 128'] / medians['kzoo greedy, batch 128']:.2f}x (target >= 2x)")
+    print(f"kzoo beam 4 / greedy time at batch 64: "
+          f"{medians['kzoo beam 4, batch 64'] / medians['kzoo greedy, batch 64']:.2f}x (target <= 3x); "
+          f"BLEU gain of the beam: {bleus['kzoo beam 4, batch 64'] - bleus['kzoo greedy, batch 64']:+.2f}")
+
+
+def spread(values):
+    mean = statistics.mean(values)
+    return f"{mean:.1f} ± {(max(values) - min(values)) / 2:.1f}" if len(values) > 1 else f"{mean:.1f}"
+
+
+def seeds_table(records, target=37.8):
+    """Mean ± half-range over seeds of BLEU at each time point, per label, and time to `target`."""
+    groups = {}
+    for r in records:
+        groups.setdefault(r["label"], []).append(r)
+    minutes = sorted({p["minutes"] for r in records for p in r["points"]})
+    print(f"\nBLEU by minutes of training, mean ± half-range over seeds (n), and minutes to {target}:")
+    print("| run | seeds | " + " | ".join(f"{m:g} min" for m in minutes) + f" | steps at {minutes[-1]:g} min | minutes to {target} |")
+    print("|---|---:|" + "---:|" * (len(minutes) + 2))
+    for label, runs in groups.items():
+        cells = []
+        for m in minutes:
+            values = [p["bleu"] for r in runs for p in r["points"] if p["minutes"] == m]
+            cells.append(f"{spread(values)} ({len(values)})" if values else "")
+        steps = [p["steps"] for r in runs for p in r["points"] if p["minutes"] == minutes[-1]]
+        reached = [next((p["minutes"] for p in r["points"] if p["bleu"] >= target), None) for r in runs]
+        to_target = ", ".join("not reached" if m is None else f"{m:g}" for m in reached)
+        print(f"| {label} | {len(runs)} | " + " | ".join(cells) + f" | {spread(steps) if steps else ''} | {to_target} |")
+    return groups
+
+
+def plot_seeds(groups, out, target=37.8):
+    """BLEU against minutes of training: the mean over seeds, the range shaded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for label, runs in groups.items():
+        minutes = sorted({p["minutes"] for r in runs for p in r["points"]})
+        values = [[p["bleu"] for r in runs for p in r["points"] if p["minutes"] == m] for m in minutes]
+        axes.plot([0] + minutes, [0] + [statistics.mean(v) for v in values], marker="o", label=f"{label} ({len(runs)} seeds)")
+        axes.fill_between(minutes, [min(v) for v in values], [max(v) for v in values], alpha=0.2)
+    axes.axhline(target, color="gray", linestyle="--", label=f"{target}: tutorial architecture after 30 min")
+    axes.set_xlabel("minutes of training (wall clock, 2 cores)")
+    axes.set_ylabel("test BLEU (sacreBLEU, greedy)")
+    axes.set_title("Spanish -> English, library defaults")
+    axes.legend(fontsize=8)
+    figure.savefig(out, dpi=120, bbox_inches="tight")
+    print("saved", out)
 
 
 def report(args):
@@ -199,6 +342,9 @@ def report(args):
                 records.append(json.load(f))
     if not records:
         sys.exit(f"no results matching {' '.join(args.runs)} in {args.out}")
+    seeded = [r for r in records if "label" in r]
+    if seeded:
+        return plot_seeds(seeds_table(seeded), os.path.join(args.out, args.plot))
     for r in records:  # runs on the CPU-time clock are labelled: their minutes are not wall minutes
         if r.get("clock") == "cpu":
             r["attention"] += " (CPU clock)"
@@ -261,23 +407,40 @@ def main():
                         help="budget in wall-clock time, or in this process's CPU time / CPUs (for shared machines)")
     parser.add_argument("--eval-every-minutes", type=float, default=5.0, help="test BLEU every N minutes of training")
     parser.add_argument("--attention", nargs="+", default=["global"], help="none, global, local-p, ...")
+    parser.add_argument("--model", choices=("kzoo", "tutorial"), default="kzoo",
+                        help="kzoo's Translator with its defaults, or the TensorFlow tutorial's architecture")
+    parser.add_argument("--path", choices=("plain", "pairs"), default="plain",
+                        help="plain: Dataset.from_tensor_slices(...).shuffle().batch(64).repeat(), what a Keras "
+                             "user writes; pairs: kzoo.data.make_pairs_dataset (bucketed by length)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run per seed (same data split)")
+    parser.add_argument("--save-models", default=None, help="folder where each run saves its trained weights")
+    parser.add_argument("--decode-speed", nargs=2, metavar=("KZOO_WEIGHTS", "TUTORIAL_WEIGHTS"),
+                        help="time greedy decoding of two trained models (from --save-models) and kzoo's beam")
+    parser.add_argument("--repeats", type=int, default=5, help="rounds of --decode-speed")
     parser.add_argument("--num-sampled", type=int, default=None,
                         help="train with a sampled softmax of this many rows (compile(num_sampled=...))")
-    parser.add_argument("--min-count", type=int, default=2, help="vocabulary: words seen fewer times are [UNK]")
+    parser.add_argument("--min-count", type=int, default=None,
+                        help="vocabulary: words seen fewer times are [UNK] (default: the library's)")
     parser.add_argument("--test-size", type=int, default=None, help="score only the first N test sentences")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report", action="store_true", help="tables and plot from the saved results")
     parser.add_argument("--runs", nargs="+", default=["translator_quality_*.json"],
                         help="result files (shell patterns, in --out) that --report compares")
-    parser.add_argument("--plot", default="translator_bleu_by_length.png", help="file name of --report's plot")
+    parser.add_argument("--plot", default=None, help="file name of --report's plot (default: "
+                        "translator_bleu_minutes.png for seeded runs, translator_bleu_by_length.png otherwise)")
     args = parser.parse_args()
     if not os.path.isfile(SHARED):
         sys.exit(f"needs the shared Spanish-English pairs at {SHARED}")
+    if args.plot is None:
+        args.plot = "translator_bleu_minutes.png" if "seed" in "".join(args.runs) or not args.report else "translator_bleu_by_length.png"
     if args.report:
         return report(args)
-    for name in args.attention:
-        run(name, args)
+    if args.decode_speed:
+        return decoding_speed(args)
+    for seed in args.seeds:
+        for name in args.attention if args.model == "kzoo" else [None]:
+            run(args.model, name, seed, args)
+    args.runs = [os.path.basename(result_path(args, "*", "*"))]
     report(args)
 
 

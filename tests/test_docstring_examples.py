@@ -17,6 +17,8 @@ MODULES = [
     "kzoo.layers.spatial_attention",
     "kzoo.plot.attention",
     "kzoo.export.atomic",
+    "kzoo.metrics.cider",
+    "kzoo.data.scenes",
 ]
 
 

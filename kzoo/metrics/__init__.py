@@ -1,6 +1,7 @@
 """Streaming metrics that are exact and complete: classification, ranking, curves and sequences."""
 
 from kzoo.metrics.auc import AUC
+from kzoo.metrics.cider import CIDEr
 from kzoo.metrics.classification import Accuracy
 from kzoo.metrics.classification import F1Score
 from kzoo.metrics.classification import FBetaScore
@@ -14,4 +15,4 @@ from kzoo.metrics.sequence import BLEU
 from kzoo.metrics.sequence import CharErrorRate
 from kzoo.metrics.sequence import WordErrorRate
 
-__all__ = ["AUC", "BLEU", "CharErrorRate", "WordErrorRate", "Accuracy", "ConfusionMatrix", "PrecisionRecallCurve", "ROCCurve", "F1Score", "FBetaScore", "Precision", "Recall", "Specificity"]
+__all__ = ["AUC", "BLEU", "CIDEr", "CharErrorRate", "WordErrorRate", "Accuracy", "ConfusionMatrix", "PrecisionRecallCurve", "ROCCurve", "F1Score", "FBetaScore", "Precision", "Recall", "Specificity"]

@@ -26,7 +26,7 @@ from kzoo.metrics import _inputs
 
 __all__ = ["BLEU", "WordErrorRate", "CharErrorRate", "tokenize_13a", "edit_distance"]
 
-_MAX_ORDER = 4
+MAX_ORDER = 4
 _13A_RULES = [  # mteval-v13a as sacrebleu applies it (Post 2018)
     (re.compile(r"([\{-\~\[-\` -\&\(-\+\:-\@\/])"), r" \1 "),  # punctuation and symbols
     (re.compile(r"([^0-9])([\.,])"), r"\1 \2 "),  # period/comma unless after a digit
@@ -204,7 +204,7 @@ class BLEU(SequenceMetric):
     100.0
     """
 
-    _num_statistics = 2 * _MAX_ORDER + 2
+    _num_statistics = 2 * MAX_ORDER + 2
 
     def __init__(self, tokenize="13a", smooth="exp", smooth_value=None, lowercase=False, **kwargs):
         _inputs.check_choice("tokenize", tokenize, tuple(_TOKENIZERS))
@@ -224,8 +224,8 @@ class BLEU(SequenceMetric):
 
     def _statistics(self, references, hypotheses):
         from_ids = False
-        matches = [0] * _MAX_ORDER
-        totals = [0] * _MAX_ORDER
+        matches = [0] * MAX_ORDER
+        totals = [0] * MAX_ORDER
         hyp_total = ref_total = 0
         for refs, hyp in zip(references, hypotheses):
             hyp_tokens = self._tokens(hyp, from_ids)
@@ -233,7 +233,7 @@ class BLEU(SequenceMetric):
             for ref in refs:
                 ref_tokens = self._tokens(ref, from_ids)
                 ref_lengths.append(len(ref_tokens))
-                counts = _ngrams(ref_tokens)
+                counts = ngram_counts(ref_tokens)
                 for gram, count in counts.items():
                     if count > max_counts[gram]:
                         max_counts[gram] = count
@@ -241,18 +241,18 @@ class BLEU(SequenceMetric):
             closest = min(ref_lengths, key=lambda r: (abs(hyp_len - r), r))
             hyp_total += hyp_len
             ref_total += closest
-            for gram, count in _ngrams(hyp_tokens).items():
+            for gram, count in ngram_counts(hyp_tokens).items():
                 matches[len(gram) - 1] += min(count, max_counts[gram])
-            for n in range(1, _MAX_ORDER + 1):
+            for n in range(1, MAX_ORDER + 1):
                 totals[n - 1] += max(hyp_len - n + 1, 0)
         return matches + totals + [hyp_total, ref_total]
 
     def result(self):
         """Corpus BLEU from the summed statistics (sacrebleu's `compute_bleu`)."""
         s = self.statistics
-        matches = [s[i] for i in range(_MAX_ORDER)]
-        totals = [s[_MAX_ORDER + i] for i in range(_MAX_ORDER)]
-        sys_len, ref_len = s[2 * _MAX_ORDER], s[2 * _MAX_ORDER + 1]
+        matches = [s[i] for i in range(MAX_ORDER)]
+        totals = [s[MAX_ORDER + i] for i in range(MAX_ORDER)]
+        sys_len, ref_len = s[2 * MAX_ORDER], s[2 * MAX_ORDER + 1]
         zero = tf.constant(0.0, "float64")
         bp = tf.where(
             sys_len < ref_len,
@@ -263,7 +263,7 @@ class BLEU(SequenceMetric):
         log_sum = zero
         smooth_mteval = tf.constant(1.0, "float64")
         stopped = tf.constant(False)
-        for n in range(_MAX_ORDER):
+        for n in range(MAX_ORDER):
             correct, total = matches[n], totals[n]
             if self.smooth == "add-k" and n > 0:
                 correct, total = correct + value, total + value
@@ -279,7 +279,7 @@ class BLEU(SequenceMetric):
             precision = tf.where(zero_match, zero_precision, 100.0 * correct / tf.where(total > 0, total, 1.0))
             precision = tf.where(stopped, zero, precision)
             log_sum += tf.where(precision > 0, tf.math.log(tf.where(precision > 0, precision, 1.0)), -9999999999.0)
-        score = bp * tf.exp(log_sum / _MAX_ORDER)
+        score = bp * tf.exp(log_sum / MAX_ORDER)
         any_match = tf.reduce_any(tf.stack(matches) > 0)
         return tf.where(any_match, score, zero)
 
@@ -293,9 +293,10 @@ class BLEU(SequenceMetric):
         return {**super().get_config(), **config}
 
 
-def _ngrams(tokens):
+def ngram_counts(tokens):
+    """Counts of every n-gram of order 1 to `MAX_ORDER` in a token list (a `Counter` of tuples)."""
     counts = collections.Counter()
-    for n in range(1, _MAX_ORDER + 1):
+    for n in range(1, MAX_ORDER + 1):
         for i in range(len(tokens) - n + 1):
             counts[tuple(tokens[i : i + n])] += 1
     return counts

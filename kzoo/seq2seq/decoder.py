@@ -2,9 +2,14 @@
 
 At step `t` the decoder cell reads the previous token (and, with input feeding, the previous
 attentional vector `h̃_{t-1}`), attends from its state `h_t` to the memory to get a context `c_t`,
-forms the attentional vector `h̃_t = tanh(W_c [c_t; h_t])` and predicts the next token from it
-(Luong et al. 2015, eq. 5-6). With `attention=None` nothing but the encoder's final state passes
-from source to target (Sutskever et al. 2014), the classic baseline.
+forms the attentional vector `h̃_t = h_t + tanh(W_c [c_t; h_t])` and predicts the next token from
+it. Luong et al. (2015, eq. 5) use `tanh(W_c [c_t; h_t])` alone; the residual `h_t +` (He et al.
+2016; the TensorFlow NMT tutorial adds its attention output to the state too) lets the decoder
+learn as a language model from the first step while the alignment is still random. Measured on
+Spanish -> English (Tatoeba, batch 64, 5,000-word vocabularies): training loss 4.50 after 300
+steps against 5.12 without it, and 4.62 with no attention at all (see the README). With
+`attention=None` nothing but the encoder's final state passes from source to target (Sutskever
+et al. 2014), the classic baseline.
 
 Training is teacher forced. Without input feeding and without scheduled sampling every step's
 input is known in advance, so the cell runs over all target steps at once and attention is one
@@ -19,7 +24,8 @@ References:
     Translation" (global/local attention, input feeding). Bahdanau, Cho, Bengio (2015), "Neural
     Machine Translation by Jointly Learning to Align and Translate". Sutskever, Vinyals, Le (2014),
     "Sequence to Sequence Learning with Neural Networks". Bengio, Vinyals, Jaitly, Shazeer (2015),
-    "Scheduled Sampling for Sequence Prediction with Recurrent Neural Networks".
+    "Scheduled Sampling for Sequence Prediction with Recurrent Neural Networks". He, Zhang, Ren,
+    Sun (2016), "Deep Residual Learning for Image Recognition" (the residual attentional vector).
 """
 
 import keras
@@ -193,7 +199,7 @@ class AttentionDecoder(keras.layers.Layer):
         return logits, new_state, None if weights is None else weights[:, 0]
 
     def _attend(self, hidden, memory, target_mask, memory_mask, start, training):
-        """`h̃ = tanh(W_c [c; h])` for queries `hidden (B, Tq, U)`; returns `(h̃, weights)`."""
+        """`h̃ = h + tanh(W_c [c; h])` for queries `hidden (B, Tq, U)`; returns `(h̃, weights)`."""
         if self.attention is None:
             # A new tensor without the RNN's Keras mask: the losses mask padding themselves.
             return ops.multiply(hidden, 1.0), None
@@ -209,7 +215,7 @@ class AttentionDecoder(keras.layers.Layer):
             training=training,
             **kwargs,
         )
-        return self.combine(ops.concatenate([context, hidden], axis=-1)), weights
+        return hidden + self.combine(ops.concatenate([context, hidden], axis=-1)), weights
 
     # === Teacher-forced training ===
     def call(
