@@ -291,13 +291,26 @@ def spread(values):
     return f"{mean:.1f} ± {(max(values) - min(values)) / 2:.1f}" if len(values) > 1 else f"{mean:.1f}"
 
 
+def minutes_to(points, target):
+    """Training minutes at which BLEU first reaches `target`, linearly interpolated between
+    evaluation points (and from 0 BLEU at 0 minutes); None if never reached."""
+    previous = (0.0, 0.0)
+    for p in points:
+        if p["bleu"] >= target:
+            (m0, b0), (m1, b1) = previous, (p["minutes"], p["bleu"])
+            return m0 + (target - b0) * (m1 - m0) / (b1 - b0)
+        previous = (p["minutes"], p["bleu"])
+    return None
+
+
 def seeds_table(records, target=37.8):
     """Mean ± half-range over seeds of BLEU at each time point, per label, and time to `target`."""
     groups = {}
     for r in records:
         groups.setdefault(r["label"], []).append(r)
     minutes = sorted({p["minutes"] for r in records for p in r["points"]})
-    print(f"\nBLEU by minutes of training, mean ± half-range over seeds (n), and minutes to {target}:")
+    print(f"\nBLEU by minutes of training, mean ± half-range over seeds (n), and minutes to {target} "
+          "(interpolated between evaluation points, per seed):")
     print("| run | seeds | " + " | ".join(f"{m:g} min" for m in minutes) + f" | steps at {minutes[-1]:g} min | minutes to {target} |")
     print("|---|---:|" + "---:|" * (len(minutes) + 2))
     for label, runs in groups.items():
@@ -306,8 +319,8 @@ def seeds_table(records, target=37.8):
             values = [p["bleu"] for r in runs for p in r["points"] if p["minutes"] == m]
             cells.append(f"{spread(values)} ({len(values)})" if values else "")
         steps = [p["steps"] for r in runs for p in r["points"] if p["minutes"] == minutes[-1]]
-        reached = [next((p["minutes"] for p in r["points"] if p["bleu"] >= target), None) for r in runs]
-        to_target = ", ".join("not reached" if m is None else f"{m:g}" for m in reached)
+        reached = [minutes_to(r["points"], target) for r in runs]
+        to_target = ", ".join("not reached" if m is None else f"{m:.1f}" for m in reached)
         print(f"| {label} | {len(runs)} | " + " | ".join(cells) + f" | {spread(steps) if steps else ''} | {to_target} |")
     return groups
 
