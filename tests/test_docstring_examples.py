@@ -19,6 +19,13 @@ MODULES = [
     "kzoo.export.atomic",
     "kzoo.metrics.cider",
     "kzoo.data.scenes",
+    "kzoo.data.coco",
+    "kzoo.vision.images",
+    "kzoo.vision.encoders",
+    "kzoo.seq2seq.bridge",
+    "kzoo.plot.captions",
+    "kzoo.applications.evaluation",
+    "kzoo.applications.captioner",
 ]
 
 

@@ -1,7 +1,9 @@
 """Ready applications: each is trainable with `fit`, decodes, and exports."""
 
+from kzoo.applications.captioner import Captioner
 from kzoo.applications.classification_report import ClassificationReport
 from kzoo.applications.document_classifier import ARCHITECTURES, DocumentClassifier, TFLiteDocumentClassifier
-from kzoo.applications.translator import TFLiteTranslator, Translator
+from kzoo.applications.task import SequenceGenerator, TFLiteSequenceGenerator
+from kzoo.applications.translator import Translator
 
-__all__ = ["ClassificationReport", "ARCHITECTURES", "DocumentClassifier", "TFLiteDocumentClassifier", "Translator", "TFLiteTranslator"]
+__all__ = ["Captioner", "ClassificationReport", "ARCHITECTURES", "DocumentClassifier", "TFLiteDocumentClassifier", "SequenceGenerator", "TFLiteSequenceGenerator", "Translator"]

@@ -182,6 +182,11 @@ class Attention(keras.layers.Layer):
         return ops.matmul(weights, value)  # (B, Tq, Dv)
 
     # === Hooks ===
+    def decoding_arguments(self, query, start):
+        """Extra call arguments when a decoder calls this layer with queries `(batch_size, Tq, D)`
+        for output steps `start, start + 1, ...` (e.g. aligned positions); none by default."""
+        return {}
+
     def _calculate_scores(self, query, key):
         """Raw scores `(batch_size, Tq, Tv)`; by default the score layer's."""
         return self.score(query, key)

@@ -83,6 +83,13 @@ class LocalAttention(Attention):
                 name="position_vector", shape=(units,), initializer="glorot_uniform"
             )
 
+    def decoding_arguments(self, query, start):
+        """Local-m in a decoder: output step `t` is aligned with source position `t`."""
+        if self.mode != "monotonic":
+            return {}
+        steps = ops.cast(ops.arange(ops.shape(query)[1]), "float32") + ops.cast(start, "float32")
+        return {"positions": ops.zeros_like(query[:, :, 0], dtype="float32") + steps[None, :]}
+
     def aligned_positions(self, query, source_length, query_mask=None):
         """Aligned source positions `p_t`, float32 `(batch_size, Tq)`.
 

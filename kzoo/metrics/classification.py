@@ -144,12 +144,13 @@ class StatScores(keras.metrics.Metric):
         labels, scores, weights = _inputs.format_inputs(
             y_true, y_pred, sample_weight, self.task, self._num, self.ignore_index, self.from_logits
         )
+        if self.task == "multiclass" and (self.top_k or 1) == 1:
+            # One prediction per sample: counts per class by segment sums, O(N + C) memory
+            # instead of (N, C) one-hots (a 5,000-word output vocabulary costs nothing extra).
+            return self._add_counts_top1(labels, _inputs._first_argmax(scores), weights)
         if self.task == "multiclass":
-            k = self.top_k or 1
-            if k == 1:
-                top = tf.expand_dims(_inputs._first_argmax(scores), -1)
-            else:
-                top = tf.math.top_k(scores, k=k, sorted=False).indices
+            k = self.top_k
+            top = tf.math.top_k(scores, k=k, sorted=False).indices
             predicted = tf.reduce_max(tf.one_hot(top, self._num, dtype="float64"), axis=-2)  # (N, C)
             actual = tf.one_hot(labels, self._num, dtype="float64")  # (N, C)
             weights = tf.expand_dims(weights, -1)
@@ -166,6 +167,19 @@ class StatScores(keras.metrics.Metric):
         self.fp.assign_add(fp)
         self.fn.assign_add(tf.reduce_sum(pos, axis=0) - tp)
         self.tn.assign_add(tf.reduce_sum(neg, axis=0) - fp)
+
+    def _add_counts_top1(self, labels, predicted, weights):
+        labels = tf.cast(tf.reshape(labels, [-1]), "int32")
+        predicted = tf.cast(tf.reshape(predicted, [-1]), "int32")
+        weights = tf.cast(tf.reshape(weights, [-1]), "float64")
+        hits = weights * tf.cast(tf.equal(labels, predicted), "float64")
+        tp = tf.math.unsorted_segment_sum(hits, labels, self._num)  # (C,)
+        predicted_count = tf.math.unsorted_segment_sum(weights, predicted, self._num)
+        actual_count = tf.math.unsorted_segment_sum(weights, labels, self._num)
+        self.tp.assign_add(tp)
+        self.fp.assign_add(predicted_count - tp)
+        self.fn.assign_add(actual_count - tp)
+        self.tn.assign_add(tf.reduce_sum(weights) - predicted_count - actual_count + tp)
 
     def _score(self, tp, fp, tn, fn):
         raise NotImplementedError

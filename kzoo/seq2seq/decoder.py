@@ -203,11 +203,7 @@ class AttentionDecoder(keras.layers.Layer):
         if self.attention is None:
             # A new tensor without the RNN's Keras mask: the losses mask padding themselves.
             return ops.multiply(hidden, 1.0), None
-        kwargs = {}
-        if isinstance(self.attention, kzoo_layers.LocalAttention) and self.attention.mode == "monotonic":
-            tq = ops.shape(hidden)[1]
-            steps = ops.cast(ops.arange(tq), "float32") + ops.cast(start, "float32")
-            kwargs["positions"] = ops.zeros_like(hidden[:, :, 0], dtype="float32") + steps[None, :]
+        kwargs = self.attention.decoding_arguments(hidden, start)
         context, weights = self.attention(
             [hidden, memory],
             mask=[target_mask, memory_mask],

@@ -18,19 +18,19 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from kzoo.text.tokenizer import END, PAD, START, UNK
-
 __all__ = ["Sampler", "GreedySampler", "RandomSampler", "BeamSampler", "get"]
 
 _NEG = -1.0e9  # finite "minus infinity" for log-probabilities: inf - inf would give NaN
-_NEVER = (PAD, UNK, START)  # tokens a decoder may never output
+PAD = 0  # the padding id written after a sequence's end (kzoo's tokenizers use 0 for padding)
+# Defaults: the reserved ids of kzoo's tokenizers ([PAD] 0, [UNK] 1, [START] 2, [END] 3).
+_DEFAULT_IDS = {"start_id": 2, "end_id": 3, "banned_ids": (0, 1, 2)}
 
 
-def _forbid(logits):
-    """Logits with padding, `[UNK]` and `[START]` made impossible."""
+def _forbid(logits, banned_ids):
+    """Logits with the `banned_ids` (padding, `[UNK]`, `[START]`) made impossible."""
     vocab = ops.shape(logits)[-1]
     banned = ops.zeros((vocab,), "bool")
-    for token in _NEVER:
+    for token in banned_ids:
         banned = ops.logical_or(banned, ops.arange(vocab) == token)
     return ops.where(banned, ops.cast(_NEG, logits.dtype), logits)
 
@@ -47,6 +47,11 @@ def _set_column(buffer, t, values):
 class Sampler:
     """Base sampler: the decoding loop; subclasses choose the next token with `next_token`.
 
+    Args:
+        start_id: the token fed at the first step.
+        end_id: the token that ends a sequence.
+        banned_ids: tokens never output (padding, unknown, start).
+
     Call arguments:
         step: the step function.
         state: the flat initial state list, each `(batch_size, ...)`.
@@ -58,6 +63,13 @@ class Sampler:
         and float32 `(batch_size, max_length, S)` attention weights (zeros without attention).
     """
 
+    def __init__(self, start_id=_DEFAULT_IDS["start_id"], end_id=_DEFAULT_IDS["end_id"], banned_ids=_DEFAULT_IDS["banned_ids"]):
+        for name, value in (("start_id", start_id), ("end_id", end_id)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"`{name}` must be an int >= 0. Received: {name}={value!r}")
+        self.start_id, self.end_id = start_id, end_id
+        self.banned_ids = tuple(int(i) for i in banned_ids)
+
     def next_token(self, logits):
         """The next tokens `(batch_size,)` int32 from logits `(batch_size, V)`."""
         raise NotImplementedError
@@ -67,7 +79,7 @@ class Sampler:
         source_length = ops.shape(memory)[1]
         tokens = ops.zeros((batch, max_length), "int32")
         weights = ops.zeros((batch, max_length, source_length), "float32")
-        previous = ops.full((batch,), START, "int32")
+        previous = ops.full((batch,), self.start_id, "int32")
         done = ops.zeros((batch,), "bool")
 
         def cond(t, previous, done, state, tokens, weights):
@@ -75,12 +87,12 @@ class Sampler:
 
         def body(t, previous, done, state, tokens, weights):
             logits, state, step_weights = step(previous, state, memory, memory_mask, t)
-            token = self.next_token(_forbid(ops.cast(logits, "float32")))
+            token = self.next_token(_forbid(ops.cast(logits, "float32"), self.banned_ids))
             token = ops.where(done, PAD, token)
             tokens = _set_column(tokens, t, token)
             if step_weights is not None:
                 weights = _set_column(weights, t, ops.cast(step_weights, "float32"))
-            done = ops.logical_or(done, token == END)
+            done = ops.logical_or(done, token == self.end_id)
             return t + 1, token, done, list(state), tokens, weights
 
         loop = (ops.convert_to_tensor(0), previous, done, list(state), tokens, weights)
@@ -88,7 +100,7 @@ class Sampler:
         return tokens, weights
 
     def get_config(self):
-        return {}
+        return {"start_id": self.start_id, "end_id": self.end_id, "banned_ids": list(self.banned_ids)}
 
     @classmethod
     def from_config(cls, config):
@@ -121,7 +133,8 @@ class RandomSampler(Sampler):
         seed: seed of the sampling.
     """
 
-    def __init__(self, temperature=1.0, seed=None):
+    def __init__(self, temperature=1.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
         if not isinstance(temperature, (int, float)) or temperature <= 0:
             raise ValueError(f"`temperature` must be a float > 0. Received: temperature={temperature!r}")
         self.temperature = float(temperature)
@@ -133,7 +146,7 @@ class RandomSampler(Sampler):
         return ops.cast(sample[:, 0], "int32")
 
     def get_config(self):
-        return {"temperature": self.temperature, "seed": self.seed}
+        return {**super().get_config(), "temperature": self.temperature, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -154,7 +167,8 @@ class BeamSampler(Sampler):
         length_penalty: `α >= 0` (GNMT uses 0.6 to 1.0).
     """
 
-    def __init__(self, beam_width=4, length_penalty=0.0):
+    def __init__(self, beam_width=4, length_penalty=0.0, **kwargs):
+        super().__init__(**kwargs)
         if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
             raise ValueError(f"`beam_width` must be an int >= 1. Received: beam_width={beam_width!r}")
         if not isinstance(length_penalty, (int, float)) or length_penalty < 0:
@@ -184,7 +198,7 @@ class BeamSampler(Sampler):
         done = ops.zeros((batch, k), "bool")
         tokens = ops.zeros((batch, k, max_length), "int32")
         weights = ops.zeros((batch, k, max_length, source_length), "float32")
-        previous = ops.full((batch * k,), START, "int32")
+        previous = ops.full((batch * k,), self.start_id, "int32")
         finished = ops.zeros((batch,), "bool")
         best_reachable = self._penalty(max_length)
 
@@ -193,7 +207,7 @@ class BeamSampler(Sampler):
 
         def body(t, previous, scores, lengths, done, finished, state, tokens, weights):
             logits, state, step_weights = step(previous, state, memory, memory_mask, t)
-            logits = _forbid(ops.cast(logits, "float32"))  # (B*K, V)
+            logits = _forbid(ops.cast(logits, "float32"), self.banned_ids)  # (B*K, V)
             vocab = logits.shape[-1]
             candidates = k if vocab is None else min(k, vocab)
             pad_only = ops.where(ops.arange(candidates) == 0, 0.0, _NEG)[None, None, :]
@@ -216,7 +230,7 @@ class BeamSampler(Sampler):
             scores = ops.take_along_axis(ops.reshape(total, (batch, k * candidates)), best, axis=1)
             lengths = ops.take_along_axis(new_lengths, beam, axis=1)
             was_done = ops.take_along_axis(done, beam, axis=1)
-            done = ops.logical_or(was_done, token == END)
+            done = ops.logical_or(was_done, token == self.end_id)
             best_ended = ops.max(ops.where(done, scores / self._penalty(lengths), 2 * _NEG), axis=1)
             best_growing = ops.max(ops.where(done, 2 * _NEG, scores / best_reachable), axis=1)
             finished = best_ended > best_growing  # (B,); no growing beam left also counts
@@ -239,7 +253,7 @@ class BeamSampler(Sampler):
         return tokens, weights
 
     def get_config(self):
-        return {"beam_width": self.beam_width, "length_penalty": self.length_penalty}
+        return {**super().get_config(), "beam_width": self.beam_width, "length_penalty": self.length_penalty}
 
 
 _SAMPLERS = {"greedy": GreedySampler, "random": RandomSampler, "beam": BeamSampler}

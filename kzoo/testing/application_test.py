@@ -56,7 +56,8 @@ _STANDALONE = textwrap.dedent(
     import tensorflow_text  # noqa: F401  (op kernels)
     path, signature, inputs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     function = tf.saved_model.load(path).signatures[signature]
-    out = function(**{k: tf.constant(v) for k, v in inputs.items()})
+    specs = function.structured_input_signature[1]
+    out = function(**{k: tf.constant(v, dtype=specs[k].dtype) for k, v in inputs.items()})
     result = {k: v.numpy().tolist() for k, v in out.items()}
     result = {k: [x.decode("utf-8") if isinstance(x, bytes) else x for x in v] for k, v in result.items()}
     assert not any(m == "kzoo" or m.startswith("kzoo.") for m in sys.modules), "kzoo was imported"

@@ -156,7 +156,7 @@ def test_sampled_softmax_training_learns_and_reports_full_softmax_metrics(monkey
     compiled metrics see every token's full logits; compile settings survive `.keras` save/load."""
     import warnings
 
-    from kzoo.applications import translator as translator_module
+    from kzoo.applications import task as translator_module  # the shared core owns the training step
     from kzoo.seq2seq import MaskedTokenAccuracy
 
     calls = []
@@ -193,7 +193,7 @@ def test_sampled_softmax_training_learns_and_reports_full_softmax_metrics(monkey
 
 
 def test_full_softmax_when_sampling_would_not_pay_off(monkeypatch):
-    from kzoo.applications import translator as translator_module
+    from kzoo.applications import task as translator_module  # the shared core owns the training step
 
     calls = []
     monkeypatch.setattr(translator_module, "sampled_softmax_loss", lambda *a, **k: calls.append(1))
@@ -206,3 +206,34 @@ def test_full_softmax_when_sampling_would_not_pay_off(monkeypatch):
     assert calls == []
     with pytest.raises(ValueError, match="num_sampled"):
         tr.compile(num_sampled=0)
+
+
+def test_vocabulary_caps_per_language_and_default_token_metrics(tmp_path):
+    sources = [f"palabra{i % 40} otra{i % 7}" for i in range(200)]
+    targets = [f"word{i % 40} other{i % 7} word{i % 3}" for i in range(200)]
+    translator = Translator(units=8, embedding_dim=8, max_vocabulary_size=(30, 12))
+    translator.adapt(sources, targets)
+    assert translator.source_tokenizer.vocabulary_size == 30
+    assert translator.target_tokenizer.vocabulary_size == 12
+    # the kept target words are the most frequent ones
+    assert set(translator.target_tokenizer.vocabulary[4:]) >= {"word0", "word1", "word2"}
+    both = Translator(units=8, embedding_dim=8, max_vocabulary_size=20)
+    both.adapt(sources, targets)
+    assert (both.source_tokenizer.vocabulary_size, both.target_tokenizer.vocabulary_size) == (20, 20)
+    assert Translator.from_config(translator.get_config()).max_vocabulary_size == (30, 12)
+    for bad in (0, (30,), (30, "12"), True):
+        with pytest.raises(ValueError, match="max_vocabulary_size"):
+            Translator(max_vocabulary_size=bad)
+    translator.compile()
+    logs = translator.fit(sources, targets, batch_size=50, epochs=1, verbose=0).history
+    assert {"token_accuracy", "token_precision", "token_recall", "token_f1"} <= set(logs), logs
+    from sklearn.metrics import f1_score, precision_score, recall_score
+
+    results = translator.evaluate(sources[:50], targets[:50], return_dict=True, verbose=0)
+    (source_ids, target_in), target_out = translator.prepare(tf.constant(sources[:50]), tf.constant(targets[:50]))
+    predictions = np.asarray(translator((source_ids, target_in))).argmax(-1)
+    real = np.asarray(target_out) != 0
+    truth, predicted = np.asarray(target_out)[real], predictions[real]
+    for name, reference in (("token_precision", precision_score), ("token_recall", recall_score), ("token_f1", f1_score)):
+        expected = reference(truth, predicted, average="macro", zero_division=np.nan)
+        np.testing.assert_allclose(results[name], expected, atol=1e-6, err_msg=name)

@@ -87,3 +87,34 @@ def test_decoder_errors_and_config():
     decoder = AttentionDecoder(V, units=8, attention="local-p", window=3)
     clone = AttentionDecoder.from_config(decoder.get_config())
     assert clone.attention.mode == "predictive" and clone.attention.window == 3
+
+
+def test_attentional_vector_is_the_state_plus_the_attention_term():
+    """`h̃ = h + tanh(W_c [c; h])`, checked against NumPy with the layer's own weights."""
+    keras.utils.set_random_seed(4)
+    decoder = AttentionDecoder(V, embedding_dim=4, units=8, attention="global", score="dot")
+    target, memory, mask = inputs()
+    memory = memory[:, :, :8]
+    state = decoder.initial_state(None, 3)
+    logits, new_state, weights = decoder.step(target[:, 0], state, memory, mask, 0)
+    h = np.asarray(new_state[0])  # the LSTM output (B, U)
+    scores = np.einsum("bu,bsu->bs", h, memory)
+    scores = np.where(mask, scores, -np.inf)
+    alpha = np.exp(scores - scores.max(-1, keepdims=True))
+    alpha /= alpha.sum(-1, keepdims=True)
+    np.testing.assert_allclose(np.asarray(weights), alpha, atol=1e-5)
+    context = np.einsum("bs,bsu->bu", alpha, memory)
+    attentional = h + np.tanh(np.concatenate([context, h], -1) @ np.asarray(decoder.combine.kernel))
+    kernel, bias = (np.asarray(w) for w in decoder.output_layer.weights)
+    np.testing.assert_allclose(np.asarray(logits), attentional @ kernel + bias, atol=1e-4)
+
+
+def test_decoder_calls_any_attention_layer_through_one_hook():
+    import kzoo
+
+    local = kzoo.layers.LocalAttention(window=1, mode="monotonic")
+    query = np.zeros((2, 3, 4), "float32")
+    positions = np.asarray(local.decoding_arguments(query, 5)["positions"])
+    np.testing.assert_array_equal(positions, [[5, 6, 7], [5, 6, 7]])
+    assert kzoo.layers.Attention().decoding_arguments(query, 5) == {}
+    assert kzoo.layers.LocalAttention(mode="predictive").decoding_arguments(query, 5) == {}

@@ -166,3 +166,25 @@ def test_beam_search_stops_once_no_growing_beam_can_win(alpha):
     assert np.asarray(tokens)[0].tolist() == [END] + [PAD] * 19
     assert int(calls.numpy()) == 1
     assert reference_beam(table, 2, alpha, 20) == np.asarray(tokens)[0].tolist()
+
+
+def test_samplers_take_their_start_and_end_ids():
+    """A sampler decodes with the ids it is given, not the text tokenizer's."""
+    from kzoo.seq2seq.samplers import BeamSampler, GreedySampler
+
+    seen = []
+
+    def step(tokens, state, memory, memory_mask, t):
+        seen.append(np.asarray(tokens).tolist())
+        logits = np.full((1, 6), -5.0, "float32")
+        logits[0, 5 if t == 0 else 4] = 5.0  # 5 first, then 4 (the end id below)
+        return logits, state, None
+
+    memory = np.zeros((1, 2, 3), "float32")
+    tokens, _ = GreedySampler(start_id=1, end_id=4, banned_ids=(0,))(step, [], memory, None, 6)
+    assert seen[0] == [1]
+    assert np.asarray(tokens).tolist() == [[5, 4, 0, 0, 0, 0]]
+    config = BeamSampler(3, 0.5, start_id=1, end_id=4).get_config()
+    assert BeamSampler.from_config(config).get_config() == config
+    with pytest.raises(ValueError, match="end_id"):
+        GreedySampler(end_id=-1)

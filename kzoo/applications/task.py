@@ -1,0 +1,437 @@
+"""The shared core of kzoo's text-generating applications (Translator, Captioner, ...).
+
+`SequenceGenerator` owns everything a generating application has in common: `call` (encoder ->
+bridge -> attention decoder), the compile defaults saved with the model, `fit` / `evaluate` on
+raw `(input, text)` data through the application's preprocessing, the sampled-softmax training
+step, in-graph greedy and beam decoding with the attention weights, and export to a SavedModel
+(raw input in, text out) and to TFLite (the whole decoding loop). An application supplies only:
+
+- `preprocess(raw)`: a batch of raw input (strings, images, ...) -> the encoder's input, in graph;
+- `encode(inputs, training)`: the encoder contract, `(memory (B, S, D), mask (B, S), states)`,
+  where `states` is a list per decoder layer of initial states, or None (then `self.bridge`, if
+  the application has one, maps the memory to them);
+- `raw_input_spec` and `tflite_input_spec`: `tf.TensorSpec`s of the raw input of `generate` and
+  of the TFLite loop's input (batch size 1; `tflite_input` maps it to the encoder input);
+- `check_raw(inputs)`: validates user input of `generate`, returning `(batch, was_single)`;
+- `output_name` (the SavedModel output key, e.g. "translations") and `tflite_metadata()`.
+
+References: see `kzoo.seq2seq.decoder` (attention decoder, scheduled sampling) and
+`kzoo.seq2seq.samplers` (greedy and beam search).
+"""
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kzoo.applications.compile_defaults import CompileDefaultsMixin
+from kzoo.export import litert
+from kzoo.export.atomic import atomic_path
+from kzoo.seq2seq import samplers as samplers_lib
+from kzoo.seq2seq.losses import MaskedSparseCrossEntropy, MaskedTokenAccuracy, sampled_softmax_loss
+from kzoo.text.tokenizer import END, PAD, START, UNK, check_texts
+
+__all__ = ["SequenceGenerator", "TFLiteSequenceGenerator"]
+
+
+class _FunctionCache:
+    """Holds compiled decoding functions out of sight of Keras and SavedModel tracking."""
+
+    def __init__(self):
+        self.functions = {}
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class SequenceGenerator(CompileDefaultsMixin, keras.Model):
+    """Base of the applications that generate text from an input (see the module docstring)."""
+
+    output_name = "texts"  # the SavedModel's output key
+    tflite_kind = None  # the kind named in the TFLite sidecar (`kzoo.export.load_tflite`)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._decode_functions = _FunctionCache()
+
+    # === Hooks an application supplies ===
+    def preprocess(self, raw):
+        raise NotImplementedError
+
+    def encode(self, inputs, training=None):
+        raise NotImplementedError
+
+    def check_raw(self, inputs):
+        raise NotImplementedError
+
+    def tflite_metadata(self):
+        return {}
+
+    def tflite_input(self, x):
+        """The encoder input from the TFLite loop's input (`tflite_input_spec`); by default the same."""
+        return x
+
+    def _require_layers(self):
+        if not hasattr(self, "decoder"):
+            raise ValueError(f"The {type(self).__name__} has no vocabulary yet: call `adapt(...)` first.")
+
+    # === Forward ===
+    def _sampling_probability(self, training):
+        if training and self.scheduled_sampling is not None and self.optimizer is not None:
+            return self.scheduled_sampling(self.optimizer.iterations)
+        return None
+
+    def decoder_start(self, inputs, training=None):
+        """`(memory, memory_mask, initial_state)`: the encoder, then the bridge if the encoder
+        gives no states."""
+        memory, memory_mask, states = self.encode(inputs, training=training)
+        if states is None and getattr(self, "bridge", None) is not None:
+            states = self.bridge(memory, memory_mask)
+        return memory, memory_mask, states
+
+    def call(self, inputs, training=None, return_features=False):
+        """Teacher-forced logits `(batch_size, T, vocabulary)` from `(encoder_input, target_in_ids)`
+        (or, with `return_features`, the output layer's inputs `(batch_size, T, units)`)."""
+        encoder_input, target_in = inputs
+        memory, memory_mask, states = self.decoder_start(encoder_input, training=training)
+        outputs, details = self.decoder(
+            target_in,
+            memory,
+            memory_mask,
+            initial_state=states,
+            sampling_probability=self._sampling_probability(training),
+            training=training,
+            return_features=return_features,
+            return_details=True,
+        )
+        if training:
+            self.attention_penalty(details["attention"], target_in)
+        return outputs
+
+    def attention_penalty(self, weights, target_in):
+        """Hook: adds a training loss on the attention weights `(B, T, S)` (default none)."""
+
+    # === Training ===
+    def _uses_sampled_softmax(self):
+        num_sampled = getattr(self, "_num_sampled", None)
+        return (
+            num_sampled is not None
+            and 2 * num_sampled <= self.decoder.vocabulary_size
+            and self.decoder.runs_in_parallel(True, self._sampling_probability(True))
+        )
+
+    def train_step(self, data):
+        """Keras' step, or, with a sampled softmax (see `compile`), the same step with the loss
+        computed from the output layer's inputs on a sample of vocabulary rows; the compiled
+        metrics still see the full logits (computed without gradient)."""
+        if not self._uses_sampled_softmax():
+            return super().train_step(data)
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        output = self.decoder.output_layer
+        with tf.GradientTape() as tape:
+            features = self(x, training=True, return_features=True)
+            loss = sampled_softmax_loss(y, features, output.kernel, output.bias, self._num_sampled, seed=self.seed)
+            if self.losses:
+                loss = loss + tf.add_n(self.losses)
+            self._loss_tracker.update_state(loss, sample_weight=tf.shape(y)[0])
+            # As Keras does: each replica's loss is divided by the replica count, so that the
+            # gradients summed over replicas are those of the mean loss.
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = self.optimizer.scale_loss(loss / replicas)
+        gradients = tape.gradient(scaled, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        return self.compute_metrics(x, y, tf.stop_gradient(output(features)), sample_weight=sample_weight)
+
+    def compile(
+        self,
+        optimizer="adam",
+        loss=None,
+        metrics=None,
+        label_smoothing=0.0,
+        learning_rate=3e-3,
+        num_sampled=None,
+        **kwargs,
+    ):
+        """Defaults: Adam (`learning_rate`, gradient norm clipped at 5), masked cross-entropy
+        (optional label smoothing), and `default_metrics()`: masked token accuracy and kzoo's
+        token-level macro precision, recall and F1.
+
+        Args:
+            num_sampled: None (default) trains on the full softmax; an int estimates it, with
+                the default loss, from this many sampled vocabulary rows per step (Jean et al.
+                2015; see `kzoo.seq2seq.sampled_softmax_loss`), which makes the output layer's
+                cost small next to the recurrent layers'. It learns less per step (see the
+                README). The full softmax is used anyway when the vocabulary has fewer than
+                `2 * num_sampled` tokens, with label smoothing, with a custom `loss`, and when
+                training runs step by step (input feeding, scheduled sampling). Evaluation
+                always uses the full softmax.
+        """
+        self._require_layers()
+        if num_sampled is not None and (isinstance(num_sampled, bool) or not isinstance(num_sampled, int) or num_sampled < 1):
+            raise ValueError(f"`num_sampled` must be a positive int or None. Received: num_sampled={num_sampled!r}")
+        defaults = optimizer == "adam" and loss is None and metrics is None and not kwargs
+        self._default_compile = (
+            {"label_smoothing": label_smoothing, "learning_rate": learning_rate, "num_sampled": num_sampled}
+            if defaults
+            else None
+        )
+        self._num_sampled = num_sampled if loss is None and label_smoothing == 0 else None
+        if optimizer == "adam":
+            optimizer = keras.optimizers.Adam(learning_rate, clipnorm=5.0)  # clipping: RNN gradients spike
+        super().compile(
+            optimizer=optimizer,
+            loss=loss or MaskedSparseCrossEntropy(label_smoothing=label_smoothing),
+            metrics=metrics if metrics is not None else self.default_metrics(),
+            **kwargs,
+        )
+
+    def default_metrics(self):
+        """Masked token accuracy and kzoo's token-level precision, recall and F1 over the output
+        vocabulary (macro average over the tokens that occur, padding ignored)."""
+        from kzoo import metrics as metrics_lib
+
+        args = {
+            "task": "multiclass",
+            "num_classes": self.decoder.vocabulary_size,
+            "average": "macro",
+            "from_logits": True,
+            "ignore_index": PAD,
+            "zero_division": float("nan"),  # tokens never seen nor predicted leave the average
+        }
+        return [
+            MaskedTokenAccuracy(),
+            metrics_lib.Precision(name="token_precision", **args),
+            metrics_lib.Recall(name="token_recall", **args),
+            metrics_lib.F1Score(name="token_f1", **args),
+        ]
+
+    def prepare(self, raw, text):
+        """Maps a batch of `(raw input, target text)` to `((encoder_input, target_in), target_out)`."""
+        target_ids = self.target_tokenizer(text, add_start=True, add_end=True)
+        return (self.preprocess(raw), target_ids[:, :-1]), target_ids[:, 1:]
+
+    def _is_raw_dataset(self, data):
+        spec = data.element_spec
+        return (
+            isinstance(spec, tuple)
+            and len(spec) == 2
+            and getattr(spec[1], "dtype", None) == tf.string
+            and getattr(spec[0], "dtype", None) == self.raw_input_spec.dtype
+        )
+
+    def _as_ids(self, data):
+        if isinstance(data, tf.data.Dataset) and self._is_raw_dataset(data):
+            return data.map(self.prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        return data
+
+    def make_dataset(self, x, y, batch_size=64, shuffle=True):
+        """A dataset of batched `(raw input, text)` from Python lists; the application decides
+        (e.g. bucketing sentences by length)."""
+        raise NotImplementedError
+
+    def fit(self, x=None, y=None, batch_size=None, validation_data=None, **kwargs):
+        """`keras.Model.fit` that also takes raw data: a `tf.data.Dataset` of batched `(raw
+        input, target strings)`, or `x` raw inputs with `y` the target strings (batched with
+        `batch_size`, default 64, see `make_dataset`)."""
+        self._require_layers()
+        if x is not None and not isinstance(x, tf.data.Dataset) and y is not None:
+            x = self.make_dataset(x, y, batch_size=batch_size or 64, shuffle=True)
+            y = batch_size = None
+        if isinstance(validation_data, tuple) and len(validation_data) == 2 and isinstance(validation_data[0], (list, np.ndarray)):
+            validation_data = self.make_dataset(*validation_data, shuffle=False)
+        validation_data = self._as_ids(validation_data) if validation_data is not None else None
+        if isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)  # a Dataset shuffles itself; Keras warns otherwise
+        return super().fit(self._as_ids(x), y, batch_size=batch_size, validation_data=validation_data, **kwargs)
+
+    def evaluate(self, x=None, y=None, **kwargs):
+        if x is not None and not isinstance(x, tf.data.Dataset) and y is not None:
+            x, y = self.make_dataset(x, y, batch_size=kwargs.pop("batch_size", None) or 64, shuffle=False), None
+        return super().evaluate(self._as_ids(x), y, **kwargs)
+
+    # === Decoding ===
+    def sampler(self, beam_width=1, length_penalty=0.0):
+        """Greedy (`beam_width=1`) or beam search over the target tokenizer's ids."""
+        ids = {"start_id": START, "end_id": END, "banned_ids": (PAD, UNK, START)}
+        if beam_width == 1:
+            return samplers_lib.GreedySampler(**ids)
+        return samplers_lib.BeamSampler(beam_width, length_penalty, **ids)
+
+    def decode_ids(self, encoder_input, max_length, sampler="greedy", collect_attention=True):
+        """Decodes in graph with a sampler (an object or a name, see `kzoo.seq2seq.samplers.get`):
+        `(tokens (B, L), weights (B, L, S))`."""
+        memory, memory_mask, states = self.decoder_start(encoder_input, training=False)
+        state = self.decoder.initial_state(states, tf.shape(memory)[0], memory.dtype)
+
+        def step(tokens, state, memory, memory_mask, t):
+            logits, state, weights = self.decoder.step(tokens, state, memory, memory_mask, t, training=False)
+            return logits, state, weights if collect_attention else None
+
+        return samplers_lib.get(sampler)(step, state, memory, memory_mask, max_length)
+
+    def decode_raw(self, raw, max_length, sampler="greedy"):
+        """Raw input `(B, ...)` -> generated strings `(B,)`, all in graph (what the SavedModel serves)."""
+        tokens, _ = self.decode_ids(self.preprocess(raw), max_length, sampler, collect_attention=False)
+        return self.target_tokenizer.detokenize(tokens)
+
+    def _decode_function(self, beam_width, length_penalty, return_attention):
+        key = (beam_width, float(length_penalty), return_attention)
+        if key not in self._decode_functions.functions:
+            sampler = self.sampler(beam_width, length_penalty)
+
+            @tf.function(
+                input_signature=[self.raw_input_spec, tf.TensorSpec([], tf.int32)],
+                reduce_retracing=True,
+            )
+            def decode(raw, max_length):
+                encoder_input = self.preprocess(raw)
+                tokens, weights = self.decode_ids(encoder_input, max_length, sampler, return_attention)
+                return encoder_input, tokens, weights, self.target_tokenizer.detokenize(tokens)
+
+            self._decode_functions.functions[key] = decode
+        return self._decode_functions.functions[key]
+
+    def generate(self, inputs, beam_width=1, max_length=None, length_penalty=0.0, return_attention=False):
+        """Generated text for one input or a batch (see the application's own method).
+
+        Returns:
+            A string for a single input, a list of strings for a batch; with
+            `return_attention=True` also one `attention_record` per input.
+        """
+        self._require_layers()
+        batch, single = self.check_raw(inputs)
+        if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
+            raise ValueError(f"`beam_width` must be an int >= 1. Received: beam_width={beam_width!r}")
+        if max_length is None:
+            max_length = self.max_target_length
+        if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
+            raise ValueError(f"`max_length` must be a positive int or None. Received: max_length={max_length!r}")
+        decode = self._decode_function(beam_width, length_penalty, bool(return_attention))
+        if len(batch):
+            encoder_input, tokens, weights, out = decode(tf.constant(batch), tf.constant(max_length, tf.int32))
+            texts = [t.decode("utf-8") for t in out.numpy()]
+        else:
+            texts = []
+        if not return_attention:
+            return texts[0] if single else texts
+        records = [
+            self.attention_record(*row) for row in zip(encoder_input.numpy(), tokens.numpy(), weights.numpy())
+        ] if len(batch) else []
+        return (texts[0], records[0]) if single else (texts, records)
+
+    def output_tokens(self, tokens):
+        """The generated tokens up to and including `[END]`, as strings."""
+        end = next((i + 1 for i, t in enumerate(tokens) if t in (PAD, END)), len(tokens))
+        return [self.target_tokenizer.vocabulary[i] for i in tokens[:end]], end
+
+    def attention_record(self, encoder_input, tokens, weights):
+        raise NotImplementedError
+
+    # === Export ===
+    def serving_signatures(self):
+        """`{name: (input_spec, raw_fn)}` of the SavedModel: by default the raw input."""
+        return {"serving_default": (self.raw_input_spec, self.preprocess)}
+
+    def export(self, path, format="tf_saved_model", beam_width=4, length_penalty=0.0, quantize=False, max_length=None):
+        """Exports to a SavedModel or a TFLite file.
+
+        Args:
+            path: a directory (SavedModel) or a `.tflite` file path.
+            format: "tf_saved_model" (every serving signature greedy, plus `beam`, raw input in,
+                `{output_name: strings}` out; loads without kzoo) or "litert" (the whole
+                decoding loop in a `.tflite` file with builtin ops only, batch size 1; run it
+                with `kzoo.export.load_tflite(path)`).
+            beam_width: beam of the SavedModel's `beam` signature, or of the TFLite loop (1 is
+                greedy).
+            length_penalty: GNMT `α` of that beam search.
+            quantize: TFLite only: dynamic-range int8 quantization of the weights.
+            max_length: most output tokens; default `max_target_length`.
+        """
+        self._require_layers()
+        max_length = max_length or self.max_target_length
+        beam = self.sampler(beam_width, length_penalty)
+        if format == "tf_saved_model":
+            module = tf.Module()
+            module.model = self
+            signatures = {}
+            for name, (spec, to_input) in self.serving_signatures().items():
+                signatures[name] = self._serving_function(to_input, spec, self.sampler(), max_length)
+            signatures["beam"] = self._serving_function(self.preprocess, self.raw_input_spec, beam, max_length)
+            with atomic_path(path) as tmp:
+                tf.saved_model.save(module, tmp, signatures=signatures)
+            return path
+        if format != "litert":
+            raise ValueError(f"`format` must be 'tf_saved_model' or 'litert'. Received: format={format!r}")
+
+        @tf.function
+        def decode(tflite_input):
+            tokens, _ = self.decode_ids(self.tflite_input(tflite_input), max_length, beam, collect_attention=False)
+            return tokens
+
+        litert.convert(decode, [self.tflite_input_spec], path, quantize=quantize)
+        litert.write_metadata(
+            path,
+            self.tflite_kind,
+            target_tokenizer=self.target_tokenizer.get_config(),
+            beam_width=beam_width,
+            max_length=max_length,
+            **self.tflite_metadata(),
+        )
+        return path
+
+    def _serving_function(self, to_input, spec, sampler, max_length):
+        output_name = self.output_name
+
+        @tf.function(input_signature=[spec])
+        def serve(raw):
+            tokens, _ = self.decode_ids(to_input(raw), max_length, sampler, collect_attention=False)
+            return {output_name: self.target_tokenizer.detokenize(tokens)}
+
+        return serve.get_concrete_function()
+
+
+
+class TFLiteSequenceGenerator:
+    """Runs a `.tflite` exported by any generating application's `export(path, format="litert")`.
+
+    The interpreter (batch size 1) runs the encoder and the whole decoding loop once per input;
+    what the loop cannot hold runs beside it from the sidecar `PATH.json`: tokenization of text
+    input (`source_tokenizer`), image decoding and resizing (`image_size`), and detokenization.
+    `translate`, `caption` and `generate` are the same method.
+    """
+
+    def __init__(self, path, metadata):
+        from kzoo.text.tokenizer import Tokenizer
+
+        self.path = os.fspath(path)
+        self.metadata = metadata
+        self.target_tokenizer = Tokenizer.from_config(metadata["target_tokenizer"])
+        self.source_tokenizer = (
+            Tokenizer.from_config(metadata["source_tokenizer"]) if "source_tokenizer" in metadata else None
+        )
+        self.interpreter = litert.interpreter(self.path)
+
+    def _encoder_inputs(self, inputs):
+        """Per input, the `(1, ...)` array the loop takes, and whether a single input was given."""
+        if self.source_tokenizer is not None:
+            texts, single = check_texts(inputs, "texts")
+            rows = self.source_tokenizer(tf.constant(texts)).numpy() if texts else []
+            return [row[None, : max(1, int(np.count_nonzero(row)))].astype(np.int32) for row in rows], single
+        from kzoo.vision.images import check_images, resize_to_model
+
+        images, single = check_images(inputs)
+        size = tuple(self.metadata["image_size"])
+        return [resize_to_model([image], size) for image in images], single
+
+    def generate(self, inputs):
+        """A string for a single input, a list of strings for a batch."""
+        arrays, single = self._encoder_inputs(inputs)
+        if not arrays:
+            return []
+        outputs = [litert.run(self.interpreter, array)[0][0] for array in arrays]
+        width = max(len(t) for t in outputs)
+        tokens = np.stack([np.pad(t, (0, width - len(t))) for t in outputs])
+        texts = [t.decode("utf-8") for t in self.target_tokenizer.detokenize(tokens).numpy()]
+        return texts[0] if single else texts
+
+    translate = generate
+    caption = generate
