@@ -9,6 +9,7 @@ one object of the image, whether the attention maximum for that word lies inside
 box (its feature-map cell centre).
 
     python benchmarks/captioner_quality.py --minutes 15 --attention soft hard none
+    python benchmarks/captioner_quality.py --minutes 4 --images 3000 --filters 16 --units 128 --embedding-dim 64
     python benchmarks/captioner_quality.py --report
 """
 
@@ -68,13 +69,15 @@ def localisation(model, scenes):
 def run(attention, args):
     keras.utils.set_random_seed(args.seed)
     train = load_scenes("train", num_images=args.images, image_size=64, seed=0)
-    model = Captioner(image_size=(64, 64), attention=None if attention == "none" else attention, seed=args.seed)
+    model = Captioner(image_size=(64, 64), attention=None if attention == "none" else attention, seed=args.seed,
+                      filters=args.filters, units=args.units, embedding_dim=args.embedding_dim)
     model.adapt(train["captions"])
     model.compile()
     start = time.time()
     history = model.fit(train["images"], train["captions"], batch_size=64, epochs=1000,
                         callbacks=[Budget(args.minutes * 60)], verbose=2)
-    record = {"attention": attention, "minutes": args.minutes, "seed": args.seed, "train_seconds": round(time.time() - start, 1),
+    record = {"attention": attention, "minutes": args.minutes, "seed": args.seed, "images": args.images,
+              "filters": args.filters, "units": args.units, "train_seconds": round(time.time() - start, 1),
               "epochs": len(history.history["loss"]), "loss": round(history.history["loss"][-1], 4),
               "load_average": os.getloadavg()}
     for split in ("test_seen", "test_novel"):
@@ -108,6 +111,9 @@ def main():
     parser.add_argument("--attention", nargs="+", default=["soft", "hard", "none"])
     parser.add_argument("--minutes", type=float, default=15.0)
     parser.add_argument("--images", type=int, default=6000)
+    parser.add_argument("--filters", type=int, default=32, help="filters of the small CNN's first stage")
+    parser.add_argument("--units", type=int, default=256)
+    parser.add_argument("--embedding-dim", type=int, default=128)
     parser.add_argument("--test-images", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report", action="store_true")
