@@ -3,7 +3,7 @@
 import os
 import time
 
-__all__ = ["cpu_clock", "get_clock"]
+__all__ = ["cpu_clock", "get_clock", "median_time"]
 
 
 def cpu_clock():
@@ -19,3 +19,15 @@ def get_clock(name):
     if name not in clocks:
         raise ValueError(f"`clock` must be one of {sorted(clocks)}. Received: clock={name!r}")
     return clocks[name]
+
+
+def median_time(fn, repeats):
+    """Median wall-clock seconds of `repeats` calls of `fn()`."""
+    import statistics
+
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)

@@ -49,7 +49,7 @@ import sacrebleu
 import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from clocks import get_clock  # noqa: E402
+from clocks import get_clock, median_time  # noqa: E402
 from kzoo.applications import Translator  # noqa: E402
 from kzoo.data import load_anki, make_pairs_dataset, split_by_source  # noqa: E402
 from tutorial_nmt import TutorialTranslator  # noqa: E402
@@ -232,15 +232,6 @@ def run(kind, name, seed, args):
     print(f"validation BLEU (first 1000): {val['bleu']}; saved {path}")
 
 
-def median_seconds(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def decoding_speed(args):
     """Greedy decoding of the test split at batch 128 by a trained kzoo model and a trained
     tutorial model (weights saved by `--save-models`), interleaved in one process; then kzoo's
@@ -271,7 +262,7 @@ def decoding_speed(args):
     times = {name: [] for name in runs}
     for _ in range(args.repeats):  # interleaved: a change in load hits every model alike
         for name, fn in runs.items():
-            times[name].append(median_seconds(fn, 1))
+            times[name].append(median_time(fn, 1))
     print(f"Decoding the {len(test_s)} test sentences (median of {args.repeats} interleaved rounds; "
           f"load average {os.getloadavg()[0]:.2f}):")
     print("| decoding | seconds | sentences/s | BLEU |")

@@ -37,6 +37,7 @@ import numpy as np
 import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from clocks import median_time  # noqa: E402
 from kzoo.applications import Translator  # noqa: E402
 from kzoo.data import load_anki, load_embedded, make_pairs_dataset  # noqa: E402
 from kzoo.seq2seq import MaskedSparseCrossEntropy  # noqa: E402
@@ -175,15 +176,6 @@ def step_breakdown(translator, batch, repeats):
             tf.nest.map_structure(lambda x: tf.convert_to_tensor(x).numpy(), fn())
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(t) * 1000 for name, t in times.items()}
-
-
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main():
