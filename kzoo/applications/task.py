@@ -53,15 +53,21 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
         super().__init__(**kwargs)
         self._decode_functions = _FunctionCache()
 
-    # === Hooks an application supplies ===
+    # === Hooks an application supplies (abstract: each application overrides them) ===
+    def _missing_hook(self, name):
+        return NotImplementedError(f"{type(self).__name__} must implement `{name}` (a SequenceGenerator hook).")
+
     def preprocess(self, raw):
-        raise NotImplementedError
+        """Raw input batch -> encoder input, in graph."""
+        raise self._missing_hook("preprocess")
 
     def encode(self, inputs, training=None):
-        raise NotImplementedError
+        """Encoder input -> `(memory, mask, states or None)`."""
+        raise self._missing_hook("encode")
 
     def check_raw(self, inputs):
-        raise NotImplementedError
+        """User input of `generate` -> `(batch, was_single)`, with clear errors."""
+        raise self._missing_hook("check_raw")
 
     def tflite_metadata(self):
         return {}
@@ -226,7 +232,7 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
     def make_dataset(self, x, y, batch_size=64, shuffle=True):
         """A dataset of batched `(raw input, text)` from Python lists; the application decides
         (e.g. bucketing sentences by length)."""
-        raise NotImplementedError
+        raise self._missing_hook("make_dataset")
 
     def fit(self, x=None, y=None, batch_size=None, validation_data=None, **kwargs):
         """`keras.Model.fit` that also takes raw data: a `tf.data.Dataset` of batched `(raw
@@ -324,7 +330,8 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
         return [self.target_tokenizer.vocabulary[i] for i in tokens[:end]], end
 
     def attention_record(self, encoder_input, tokens, weights):
-        raise NotImplementedError
+        """Per input, a dict of the generated tokens and their attention weights."""
+        raise self._missing_hook("attention_record")
 
     # === Export ===
     def serving_signatures(self):
