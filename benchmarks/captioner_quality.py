@@ -26,22 +26,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from kzoo.applications import Captioner  # noqa: E402
 from kzoo.applications.evaluation import score_texts  # noqa: E402
 from kzoo.data import SCENE_COLOURS, SCENE_SHAPES, load_scenes  # noqa: E402
+from clocks import Budget  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
-
-
-class Budget(keras.callbacks.Callback):
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-
-    def on_train_begin(self, logs=None):
-        self.start = time.time()
-
-    def on_train_batch_end(self, batch, logs=None):
-        if time.time() - self.start >= self.seconds:
-            self.model.stop_training = True
 
 
 def localisation(model, scenes):

@@ -3,7 +3,9 @@
 import os
 import time
 
-__all__ = ["cpu_clock", "get_clock", "median_time"]
+import keras
+
+__all__ = ["Budget", "cpu_clock", "get_clock", "median_time"]
 
 
 def cpu_clock():
@@ -31,3 +33,19 @@ def median_time(fn, repeats):
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+
+class Budget(keras.callbacks.Callback):
+    """Stops `fit` after `seconds` of wall-clock training (checked after every batch)."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+
+    def on_train_begin(self, logs=None):
+        self.start = time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.time() - self.start >= self.seconds:
+            self.model.stop_training = True

@@ -14,7 +14,7 @@ import sys
 __all__ = ["main"]
 
 # Modules in kzoo/commands/ that define commands; a missing module is simply not offered.
-_COMMAND_MODULES = ("demo", "translator", "captioner", "documents")
+_COMMAND_MODULES = ("demo", "translator", "captioner", "speech", "documents")
 
 
 def _modules():

@@ -26,6 +26,15 @@ MODULES = [
     "kzoo.plot.captions",
     "kzoo.applications.evaluation",
     "kzoo.applications.captioner",
+    "kzoo.audio.waveforms",
+    "kzoo.audio.speech_encoder",
+    "kzoo.layers.log_mel_spectrogram",
+    "kzoo.layers.spec_augment",
+    "kzoo.layers.utterance_normalization",
+    "kzoo.text.character_tokenizer",
+    "kzoo.seq2seq.ctc",
+    "kzoo.plot.speech",
+    "kzoo.applications.speech_to_text",
 ]
 
 

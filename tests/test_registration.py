@@ -6,7 +6,7 @@ import sys
 CHECK = """
 import inspect, keras, kzoo
 missing = []
-for package in (kzoo.layers, kzoo.metrics, kzoo.applications):
+for package in (kzoo.layers, kzoo.metrics, kzoo.applications, kzoo.audio, kzoo.text):
     for name in package.__all__:
         obj = getattr(package, name)
         if inspect.isclass(obj) and issubclass(obj, (keras.layers.Layer, keras.metrics.Metric)):

@@ -99,6 +99,10 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
         (or, with `return_features`, the output layer's inputs `(batch_size, T, units)`)."""
         encoder_input, target_in = inputs
         memory, memory_mask, states = self.decoder_start(encoder_input, training=training)
+        return self.teacher_forced(memory, memory_mask, states, target_in, training, return_features)
+
+    def teacher_forced(self, memory, memory_mask, states, target_in, training=None, return_features=False):
+        """The attention decoder's logits (or features) over the reference tokens `target_in`."""
         outputs, details = self.decoder(
             target_in,
             memory,
@@ -217,16 +221,20 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
 
     def _is_raw_dataset(self, data):
         spec = data.element_spec
-        return (
-            isinstance(spec, tuple)
-            and len(spec) == 2
-            and getattr(spec[1], "dtype", None) == tf.string
-            and getattr(spec[0], "dtype", None) == self.raw_input_spec.dtype
-        )
+        if not (isinstance(spec, tuple) and len(spec) == 2 and getattr(spec[1], "dtype", None) == tf.string):
+            return False
+        given, expected = tf.nest.flatten(spec[0]), tf.nest.flatten(self.raw_input_spec)
+        return len(given) == len(expected) and all(g.dtype == e.dtype for g, e in zip(given, expected))
+
+    def raw_batches(self, data):
+        """Hook: a user's `tf.data.Dataset` -> batches of `(raw input, text)` (default: as given)."""
+        return data
 
     def _as_ids(self, data):
-        if isinstance(data, tf.data.Dataset) and self._is_raw_dataset(data):
-            return data.map(self.prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        if isinstance(data, tf.data.Dataset):
+            data = self.raw_batches(data)
+            if self._is_raw_dataset(data):
+                return data.map(self.prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
         return data
 
     def make_dataset(self, x, y, batch_size=64, shuffle=True):
@@ -312,16 +320,25 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
         if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
             raise ValueError(f"`max_length` must be a positive int or None. Received: max_length={max_length!r}")
         decode = self._decode_function(beam_width, length_penalty, bool(return_attention))
-        if len(batch):
-            encoder_input, tokens, weights, out = decode(tf.constant(batch), tf.constant(max_length, tf.int32))
+        several = isinstance(batch, tuple)  # raw input made of several tensors (e.g. audio, lengths)
+        size = len(batch[0]) if several else len(batch)
+        if size:
+            raw = tuple(tf.constant(part) for part in batch) if several else tf.constant(batch)
+            encoder_input, tokens, weights, out = decode(raw, tf.constant(max_length, tf.int32))
             texts = [t.decode("utf-8") for t in out.numpy()]
         else:
             texts = []
         if not return_attention:
             return texts[0] if single else texts
-        records = [
-            self.attention_record(*row) for row in zip(encoder_input.numpy(), tokens.numpy(), weights.numpy())
-        ] if len(batch) else []
+        if size:
+            if isinstance(encoder_input, tuple):
+                arrays = [t.numpy() for t in encoder_input]
+                rows = [tuple(a[i] for a in arrays) for i in range(size)]
+            else:
+                rows = encoder_input.numpy()
+            records = [self.attention_record(*row) for row in zip(rows, tokens.numpy(), weights.numpy())]
+        else:
+            records = []
         return (texts[0], records[0]) if single else (texts, records)
 
     def output_tokens(self, tokens):
@@ -378,7 +395,7 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
         litert.write_metadata(
             path,
             self.tflite_kind,
-            target_tokenizer=self.target_tokenizer.get_config(),
+            target_tokenizer=keras.saving.serialize_keras_object(self.target_tokenizer),
             beam_width=beam_width,
             max_length=max_length,
             **self.tflite_metadata(),
@@ -387,10 +404,12 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
 
     def _serving_function(self, to_input, spec, sampler, max_length):
         output_name = self.output_name
+        several = isinstance(spec, tuple)  # a signature with several named inputs
 
-        @tf.function(input_signature=[spec])
-        def serve(raw):
-            tokens, _ = self.decode_ids(to_input(raw), max_length, sampler, collect_attention=False)
+        @tf.function(input_signature=list(spec) if several else [spec])
+        def serve(*raw):
+            encoder_input = to_input(raw if several else raw[0])
+            tokens, _ = self.decode_ids(encoder_input, max_length, sampler, collect_attention=False)
             return {output_name: self.target_tokenizer.detokenize(tokens)}
 
         return serve.get_concrete_function()
@@ -411,13 +430,16 @@ class TFLiteSequenceGenerator:
 
         self.path = os.fspath(path)
         self.metadata = metadata
-        self.target_tokenizer = Tokenizer.from_config(metadata["target_tokenizer"])
+        target = metadata["target_tokenizer"]
+        self.target_tokenizer = (
+            keras.saving.deserialize_keras_object(target) if "class_name" in target else Tokenizer.from_config(target)
+        )
         self.source_tokenizer = (
             Tokenizer.from_config(metadata["source_tokenizer"]) if "source_tokenizer" in metadata else None
         )
         self.interpreter = litert.interpreter(self.path)
 
-    def _encoder_inputs(self, inputs):
+    def encoder_inputs(self, inputs):
         """Per input, the `(1, ...)` array the loop takes, and whether a single input was given."""
         if self.source_tokenizer is not None:
             texts, single = check_texts(inputs, "texts")
@@ -431,14 +453,18 @@ class TFLiteSequenceGenerator:
 
     def generate(self, inputs):
         """A string for a single input, a list of strings for a batch."""
-        arrays, single = self._encoder_inputs(inputs)
+        arrays, single = self.encoder_inputs(inputs)
+        texts = self.run_all(arrays)
+        return texts[0] if single else texts
+
+    def run_all(self, arrays):
+        """The loop on each `(1, ...)` input array -> the generated strings."""
         if not arrays:
             return []
         outputs = [litert.run(self.interpreter, array)[0][0] for array in arrays]
         width = max(len(t) for t in outputs)
         tokens = np.stack([np.pad(t, (0, width - len(t))) for t in outputs])
-        texts = [t.decode("utf-8") for t in self.target_tokenizer.detokenize(tokens).numpy()]
-        return texts[0] if single else texts
+        return [t.decode("utf-8") for t in self.target_tokenizer.detokenize(tokens).numpy()]
 
     translate = generate
     caption = generate

@@ -11,6 +11,8 @@ never seen a photo, so this is an honest out-of-domain check of the real-image p
 import os
 import time
 
+from kzoo.commands.exports import export_all, open_generator
+
 __all__ = ["NAME", "add_train_arguments", "train", "add_evaluate_arguments", "evaluate", "add_commands"]
 
 NAME = "captioner"
@@ -103,29 +105,22 @@ def _attention_figure(model, image, path):
 
 
 def _export(model, out):
-    os.makedirs(out, exist_ok=True)
-    keras_path = os.path.join(out, "captioner.keras")
-    model.save(keras_path)
-    saved = model.export(os.path.join(out, "saved_model"))
-    tflite = model.export(os.path.join(out, "captioner.tflite"), format="litert", beam_width=1)
-    print(f"exported {keras_path}, {saved}/ (SavedModel) and {tflite} ({os.path.getsize(tflite) / 1e6:.1f} MB)", flush=True)
+    export_all(model, out, "captioner")
+
+
+def _read_files(paths):
+    out = []
+    for path in paths:
+        if not isinstance(path, str):
+            raise SystemExit("A SavedModel captions image files; pass --model a .keras or .tflite file for arrays.")
+        with open(path, "rb") as f:
+            out.append(f.read())
+    return out
 
 
 def _open(model):
-    """An `images -> captions` function for a .keras file, a .tflite or an export folder."""
-    if os.path.isdir(model) and os.path.isfile(os.path.join(model, "captioner.keras")):
-        model = os.path.join(model, "captioner.keras")
-    if model.endswith(".tflite"):
-        from kzoo.export import load_tflite
-
-        runner = load_tflite(model)
-        return lambda images, beam_width=1: runner.caption(images)
-    import keras
-
-    import kzoo.applications  # noqa: F401  (registers the Captioner class)
-
-    captioner = keras.models.load_model(model)
-    return lambda images, beam_width=1: captioner.caption(images, beam_width=beam_width)
+    """An `images -> captions` function for a .keras file, a SavedModel, a .tflite or an export folder."""
+    return open_generator(model, "captioner", "caption", to_signature_input=_read_files)
 
 
 def add_evaluate_arguments(parser):
@@ -161,7 +156,7 @@ def _caption(args):
 def add_commands(subparsers):
     parser = subparsers.add_parser("caption", help="caption images with a trained captioner")
     parser.add_argument("--model", default=os.path.join("saved_models", "captioner"),
-                        help="export folder, .keras file or .tflite file")
+                        help="export folder, .keras file, SavedModel folder or .tflite file")
     parser.add_argument("--beam-width", type=int, default=1)
     parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, ...)")
     parser.set_defaults(func=_caption)

@@ -8,6 +8,8 @@ BLEU on its held-out split, exports `DIR/translator.keras`, `DIR/saved_model/` a
 import os
 import time
 
+from kzoo.commands.exports import export_all, open_generator
+
 __all__ = ["NAME", "add_train_arguments", "train", "add_evaluate_arguments", "evaluate", "add_commands"]
 
 NAME = "translator"
@@ -95,35 +97,12 @@ def train(args):
 
 
 def _export(translator, out):
-    os.makedirs(out, exist_ok=True)
-    keras_path = os.path.join(out, "translator.keras")
-    translator.save(keras_path)
-    saved = translator.export(os.path.join(out, "saved_model"))
-    tflite = translator.export(os.path.join(out, "translator.tflite"), format="litert", beam_width=1)
-    size = os.path.getsize(tflite) / 1e6
-    print(f"exported {keras_path}, {saved}/ (SavedModel) and {tflite} ({size:.1f} MB)", flush=True)
+    export_all(translator, out, "translator")
 
 
 def _open(model):
     """A `texts -> translations` function for a .keras file, a SavedModel, a .tflite or an export folder."""
-    if os.path.isdir(model) and os.path.isfile(os.path.join(model, "translator.keras")):
-        model = os.path.join(model, "translator.keras")
-    if model.endswith(".keras"):
-        import keras
-
-        import kzoo.applications  # noqa: F401  (registers the Translator class)
-
-        translator = keras.models.load_model(model)
-        return lambda texts, beam_width=1: translator.translate(texts, beam_width=beam_width)
-    if model.endswith(".tflite"):
-        from kzoo.export import load_tflite
-
-        runner = load_tflite(model)
-        return lambda texts, beam_width=1: runner.translate(texts)
-    from kzoo.export import load_signature
-
-    greedy, beam = load_signature(model), load_signature(model, "beam")
-    return lambda texts, beam_width=1: (beam if beam_width > 1 else greedy)(texts)
+    return open_generator(model, "translator", "translate")
 
 
 def add_evaluate_arguments(parser):

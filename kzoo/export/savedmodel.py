@@ -16,7 +16,13 @@ def load_signature(path, name="serving_default"):
     import tensorflow_text  # noqa: F401  (registers the tensorflow-text op kernels)
 
     function = tf.saved_model.load(path).signatures[name]
-    ((input_name, spec),) = function.structured_input_signature[1].items()
+    specs = function.structured_input_signature[1]
+    if len(specs) != 1:
+        raise ValueError(
+            f"`load_signature` serves signatures with one input; {name!r} takes {sorted(specs)}. "
+            f"Call `tf.saved_model.load(path).signatures[{name!r}]` with those inputs instead."
+        )
+    ((input_name, spec),) = specs.items()
 
     def call(inputs):
         out = function(**{input_name: tf.constant(list(inputs), dtype=spec.dtype)})

@@ -6,8 +6,11 @@ from kzoo.layers.attention_pooling import AttentionPooling
 from kzoo.layers.hard_attention import HardAttention
 from kzoo.layers.hierarchical_attention import HierarchicalAttention
 from kzoo.layers.local_attention import LocalAttention
+from kzoo.layers.log_mel_spectrogram import LogMelSpectrogram
 from kzoo.layers.multi_head_attention import MultiHeadAttention
 from kzoo.layers.spatial_attention import SpatialAttention
+from kzoo.layers.spec_augment import SpecAugment
+from kzoo.layers.utterance_normalization import UtteranceNormalization
 
 __all__ = [
     "scores",
@@ -16,6 +19,9 @@ __all__ = [
     "HardAttention",
     "HierarchicalAttention",
     "LocalAttention",
+    "LogMelSpectrogram",
     "MultiHeadAttention",
     "SpatialAttention",
+    "SpecAugment",
+    "UtteranceNormalization",
 ]

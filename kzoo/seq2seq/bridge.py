@@ -40,6 +40,7 @@ class MeanBridge(keras.layers.Layer):
 
     def __init__(self, units, num_layers=1, states_per_layer=2, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask is read explicitly; the states carry none
         self.units = check_positive_int("units", units)
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.states_per_layer = check_positive_int("states_per_layer", states_per_layer)
@@ -48,6 +49,9 @@ class MeanBridge(keras.layers.Layer):
             for i in range(num_layers)
             for j in range(states_per_layer)
         ]
+
+    def compute_mask(self, memory, mask=None):
+        return None
 
     def call(self, memory, mask=None):
         if mask is None:

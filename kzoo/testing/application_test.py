@@ -54,7 +54,7 @@ _STANDALONE = textwrap.dedent(
     import json, sys
     import tensorflow as tf
     import tensorflow_text  # noqa: F401  (op kernels)
-    path, signature, inputs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    path, signature, inputs = sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())
     function = tf.saved_model.load(path).signatures[signature]
     specs = function.structured_input_signature[1]
     out = function(**{k: tf.constant(v, dtype=specs[k].dtype) for k, v in inputs.items()})
@@ -77,7 +77,8 @@ def check_savedmodel_standalone(path, signature, inputs, expected, timeout=300):
     """
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH="")
     done = subprocess.run(
-        [sys.executable, "-c", _STANDALONE, os.fspath(path), signature, json.dumps(inputs)],
+        [sys.executable, "-c", _STANDALONE, os.fspath(path), signature],
+        input=json.dumps(inputs),  # on stdin: audio input is too long for a command line
         capture_output=True,
         text=True,
         timeout=timeout,

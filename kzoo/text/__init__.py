@@ -1,10 +1,12 @@
 """Text preprocessing with tensorflow-text: normalisation, splitting, word and wordpiece vocabularies."""
 
+from kzoo.text.character_tokenizer import CharacterTokenizer
 from kzoo.text.documents import DocumentTokenizer, check_documents
 from kzoo.text.tokenizer import END, PAD, RESERVED_TOKENS, START, UNK, Tokenizer, check_texts
 from kzoo.text.word_vectors import log_count_ratios, skipgram_vectors
 
 __all__ = [
+    "CharacterTokenizer",
     "DocumentTokenizer",
     "check_documents",
     "Tokenizer",

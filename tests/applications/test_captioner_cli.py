@@ -28,11 +28,11 @@ def test_caption_gives_the_same_text_from_every_format(exported, tmp_path, capsy
         paths.append(str(tmp_path / f"{i}.png"))
         (tmp_path / f"{i}.png").write_bytes(tf.io.encode_png(image).numpy())
     results = {}
-    for model in ("", "captioner.keras", "captioner.tflite"):
+    for model in ("", "captioner.keras", "captioner.tflite", "saved_model"):
         assert cli.main(["caption", "--model", str(exported / model) if model else str(exported), *paths]) == 0
         results[model] = re.findall(r"^\S+\.png\t(.*)$", capsys.readouterr().out, re.M)
     assert len(results[""]) == 2
-    assert results[""] == results["captioner.keras"] == results["captioner.tflite"]
+    assert results[""] == results["captioner.keras"] == results["captioner.tflite"] == results["saved_model"]
 
 
 def test_evaluate_prints_bleu_and_cider(exported, capsys):

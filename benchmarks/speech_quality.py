@@ -1,0 +1,147 @@
+"""SpeechToText quality on FSDD: leave-one-speaker-out, CTC vs attention vs joint at equal training time.
+
+For each held-out speaker (a fold) and decoder, trains `kzoo.applications.SpeechToText` for a
+fixed wall-clock budget on the other speakers' isolated digits plus connected digit strings made
+from them (`kzoo.data.connected_digits`), then transcribes the held-out speaker's isolated digits
+(accuracy: the transcript equals the digit word) and connected strings (WER, CER). The anchor in
+the same run: log-mel statistics (mean and standard deviation of each band over three thirds of
+the clip) with logistic regression on the isolated digits of the same folds.
+
+    python benchmarks/speech_quality.py --minutes 20 --decoders ctc attention joint
+    python benchmarks/speech_quality.py --minutes 5 --folds theo --decoders joint
+    python benchmarks/speech_quality.py --report
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import keras
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from kzoo.applications import SpeechToText  # noqa: E402
+from kzoo.applications.evaluation import score_texts  # noqa: E402
+from kzoo.data import connected_digits, load_fsdd  # noqa: E402
+from clocks import Budget  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "benchmarks", "results")
+FSDD = os.path.join(os.path.dirname(ROOT), "shared", "data", "speech", "fsdd")
+
+
+def subset(fsdd, keep):
+    return {k: [v[i] for i in keep] if isinstance(v, list) else (v[keep] if isinstance(v, np.ndarray) else v)
+            for k, v in fsdd.items()}
+
+
+def fold_data(fsdd, speaker, connected, seed):
+    train_idx = [i for i, s in enumerate(fsdd["speakers"]) if s != speaker]
+    test_idx = [i for i, s in enumerate(fsdd["speakers"]) if s == speaker]
+    others = sorted(set(fsdd["speakers"]) - {speaker})
+    strings = connected_digits(fsdd, connected, speakers=others, seed=seed)
+    audio = [fsdd["audio"][i] for i in train_idx] + strings["audio"]
+    texts = [fsdd["transcripts"][i] for i in train_idx] + strings["transcripts"]
+    test_strings = connected_digits(fsdd, 300, speakers=[speaker], seed=seed + 1)
+    return (audio, texts), subset(fsdd, test_idx), test_strings
+
+
+def anchor_features(audio, rate):
+    """Log-mel statistics: per mel band, mean and std over each third of the clip (numpy STFT)."""
+    import tensorflow as tf
+
+    mel = tf.signal.linear_to_mel_weight_matrix(40, 129, rate, 20.0, rate / 2).numpy()  # (129, 40)
+    rows = []
+    for clip in audio:
+        frames = np.lib.stride_tricks.sliding_window_view(np.pad(clip, (0, max(0, 256 - len(clip)))), 256)[::80]
+        power = np.abs(np.fft.rfft(frames * np.hanning(256), axis=1)) ** 2
+        logmel = np.log(power @ mel + 1e-6)
+        parts = np.array_split(logmel, 3)
+        rows.append(np.concatenate([np.r_[p.mean(0), p.std(0)] if len(p) else np.zeros(80) for p in parts]))
+    return np.array(rows)
+
+
+def anchor(fsdd, speaker):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    train = [i for i, s in enumerate(fsdd["speakers"]) if s != speaker]
+    test = [i for i, s in enumerate(fsdd["speakers"]) if s == speaker]
+    features = anchor_features(fsdd["audio"], fsdd["sample_rate"])
+    classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.1))
+    classifier.fit(features[train], fsdd["digits"][train])
+    return float(np.mean(classifier.predict(features[test]) == fsdd["digits"][test]))
+
+
+def run(fsdd, speaker, decoder, args):
+    keras.utils.set_random_seed(args.seed)
+    (audio, texts), isolated, strings = fold_data(fsdd, speaker, args.connected, args.seed)
+    model = SpeechToText(sample_rate=fsdd["sample_rate"], decoder=decoder, num_mel_bins=args.mels,
+                         filters=args.filters, encoder_units=args.units, encoder_layers=args.layers,
+                         units=args.units, seed=args.seed)
+    model.adapt(texts)
+    model.compile()
+    start = time.time()
+    history = model.fit(audio, texts, batch_size=32, epochs=1000, callbacks=[Budget(args.minutes * 60)], verbose=2)
+    train_seconds = time.time() - start
+    words = model.transcribe(isolated["audio"])
+    accuracy = float(np.mean([w.strip() == t for w, t in zip(words, isolated["transcripts"])]))
+    scores = score_texts(model.transcribe(strings["audio"]), strings["transcripts"], metrics=("wer", "cer"))
+    record = {"speaker": speaker, "decoder": decoder, "minutes": args.minutes, "seed": args.seed,
+              "train_seconds": round(train_seconds, 1), "epochs": len(history.history["loss"]),
+              "train_utterances": len(texts), "parameters": model.count_params(),
+              "isolated_accuracy": round(accuracy, 4), "connected_wer": scores["wer"], "connected_cer": scores["cer"],
+              "anchor_logmel_lr_accuracy": round(anchor(fsdd, speaker), 4),
+              "config": {"mels": args.mels, "filters": args.filters, "units": args.units, "layers": args.layers},
+              "load_average": os.getloadavg()}
+    print(json.dumps(record), flush=True)
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, f"speech_quality_{decoder}_{speaker}_seed{args.seed}.json"), "w") as f:
+        json.dump(record, f, indent=1)
+
+
+def report():
+    rows = []
+    for name in sorted(os.listdir(RESULTS)):
+        if name.startswith("speech_quality_"):
+            with open(os.path.join(RESULTS, name)) as f:
+                rows.append(json.load(f))
+    print("| decoder | held-out speaker | minutes | epochs | isolated accuracy | connected WER | connected CER | anchor (log-mel + LR) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['decoder']} | {r['speaker']} | {r['minutes']:g} | {r['epochs']} | {r['isolated_accuracy']:.1%} | "
+              f"{r['connected_wer']:.1%} | {r['connected_cer']:.1%} | {r['anchor_logmel_lr_accuracy']:.1%} |")
+    for decoder in sorted({r["decoder"] for r in rows}):
+        mine = [r for r in rows if r["decoder"] == decoder]
+        mean = {k: statistics.mean(r[k] for r in mine) for k in ("isolated_accuracy", "connected_wer", "anchor_logmel_lr_accuracy")}
+        print(f"| **{decoder}, mean of {len(mine)} folds** | | | | {mean['isolated_accuracy']:.1%} | {mean['connected_wer']:.1%} | | "
+              f"{mean['anchor_logmel_lr_accuracy']:.1%} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--decoders", nargs="+", default=["ctc", "attention", "joint"])
+    parser.add_argument("--folds", nargs="+", default=None, help="held-out speakers (default: all)")
+    parser.add_argument("--minutes", type=float, default=20.0)
+    parser.add_argument("--connected", type=int, default=3000, help="connected digit strings added to the training set")
+    parser.add_argument("--mels", type=int, default=40)
+    parser.add_argument("--filters", type=int, default=32)
+    parser.add_argument("--units", type=int, default=192)
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--report", action="store_true")
+    args = parser.parse_args()
+    if not args.report:
+        fsdd = load_fsdd(FSDD if os.path.isdir(FSDD) else None)
+        for speaker in args.folds or sorted(set(fsdd["speakers"])):
+            for decoder in args.decoders:
+                run(fsdd, speaker, decoder, args)
+    report()
+
+
+if __name__ == "__main__":
+    main()

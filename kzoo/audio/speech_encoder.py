@@ -1,0 +1,157 @@
+"""Speech encoder: log-mel front end, convolutional subsampling in time and bidirectional LSTMs.
+
+Waveforms `(B, N)` with their lengths -> log-mel frames every 10 ms (`LogMelSpectrogram`) ->
+per-utterance normalisation -> SpecAugment masks (training only) -> `log2(subsampling)` strided
+3x3 convolutions that halve the frame rate and the mel axis each -> `num_layers` bidirectional
+LSTMs -> memory `(B, S, 2·units)` with its mask `(B, S)` and no states: the seq2seq encoder
+contract, so the shared attention decoder and a CTC head both read it.
+
+Subsampling shortens what the LSTMs and the attention have to cover (100 frames per second of
+speech become 50 or 25) while keeping enough frames for CTC, which needs at least one frame per
+output character plus one between repeated characters.
+
+References:
+    Chan, Jaitly, Le, Vinyals (2016), "Listen, Attend and Spell" (a shortened BiLSTM encoder for
+    attention decoding). Graves, Mohamed, Hinton (2013), "Speech Recognition with Deep Recurrent
+    Neural Networks" (bidirectional LSTM acoustic encoder). Park et al. (2019), "SpecAugment".
+"""
+
+import keras
+from keras import ops
+
+from kzoo.layers.log_mel_spectrogram import LogMelSpectrogram
+from kzoo.layers.spec_augment import SpecAugment
+from kzoo.layers.utterance_normalization import UtteranceNormalization
+from kzoo.seq2seq.encoder import check_positive_int
+
+__all__ = ["SpeechEncoder"]
+
+_SUBSAMPLING = (1, 2, 4)
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class SpeechEncoder(keras.layers.Layer):
+    """Waveforms -> `(memory, mask, None)` (see the module docstring).
+
+    Args:
+        sample_rate: audio sample rate in Hz.
+        num_mel_bins: mel bands of the front end.
+        frame_length_ms, frame_step_ms: analysis window and hop.
+        subsampling: 1, 2 or 4, the factor by which the convolutions shorten the frame sequence.
+        filters: channels of the subsampling convolutions.
+        units: LSTM units per direction.
+        num_layers: bidirectional LSTM layers.
+        spec_augment: whether SpecAugment masks the features in training.
+        dropout: dropout between the LSTM layers, in [0, 1).
+        seed: seed of SpecAugment's masks.
+
+    Call arguments:
+        waveforms: float32 `(batch_size, samples)`; lengths: int `(batch_size,)` valid samples.
+
+    Returns:
+        `(memory (batch_size, S, 2·units), mask (batch_size, S) bool, None)`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> enc = SpeechEncoder(sample_rate=8000, num_mel_bins=16, filters=4, units=8, num_layers=1)
+    >>> memory, mask, _ = enc(np.zeros((2, 8000), "float32"), np.array([8000, 4000]))
+    >>> tuple(memory.shape), mask.numpy().sum(axis=1).tolist()
+    ((2, 50, 16), [50, 25])
+    """
+
+    def __init__(
+        self,
+        sample_rate=16000,
+        num_mel_bins=80,
+        frame_length_ms=25.0,
+        frame_step_ms=10.0,
+        subsampling=2,
+        filters=32,
+        units=256,
+        num_layers=2,
+        spec_augment=True,
+        dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if subsampling not in _SUBSAMPLING:
+            raise ValueError(f"`subsampling` must be one of {_SUBSAMPLING}. Received: subsampling={subsampling!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+        self.sample_rate = check_positive_int("sample_rate", sample_rate)
+        self.num_mel_bins = check_positive_int("num_mel_bins", num_mel_bins)
+        self.frame_length_ms = float(frame_length_ms)
+        self.frame_step_ms = float(frame_step_ms)
+        self.subsampling = subsampling
+        self.filters = check_positive_int("filters", filters)
+        self.units = check_positive_int("units", units)
+        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.spec_augment = bool(spec_augment)
+        self.dropout = float(dropout)
+        self.seed = seed
+        self.front_end = LogMelSpectrogram(
+            sample_rate, frame_length_ms, frame_step_ms, num_mel_bins=num_mel_bins, name="log_mel"
+        )
+        self.normalization = UtteranceNormalization(name="normalization")
+        self.augment = SpecAugment(seed=seed, name="spec_augment") if spec_augment else None
+        self.convolutions = [
+            keras.layers.Conv2D(filters, 3, strides=2, padding="valid", activation="relu", name=f"subsample_{i}")
+            for i in range(subsampling.bit_length() - 1)
+        ]
+        self.projection = keras.layers.Dense(units, name="projection") if self.convolutions else None
+        self.rnns = [
+            keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True), name=f"bilstm_{i}")
+            for i in range(num_layers)
+        ]
+        self.dropout_layer = keras.layers.Dropout(dropout, seed=seed)
+
+    def num_output_frames(self, lengths):
+        """Valid memory positions for `lengths` samples: `ceil(frames / 2)` per convolution."""
+        frames = self.front_end.num_frames(lengths)
+        for _ in self.convolutions:
+            frames = (frames + 1) // 2
+        return frames
+
+    def call(self, waveforms, lengths, training=None):
+        features, mask = self.front_end(waveforms, lengths)  # (B, F, mels), (B, F)
+        features = self.normalization(features, mask=mask)
+        if self.augment is not None:
+            features = self.augment(features, mask=mask, training=training)
+        if self.convolutions:
+            x = ops.expand_dims(features, -1)  # (B, F, mels, 1)
+            for conv in self.convolutions:
+                # One frame of zeros on each side, then a "valid" stride-2 convolution: output t
+                # always reads frames 2t-1..2t+1. ("same" padding would shift the windows with
+                # the parity of the padded batch length, so an utterance's transcript would
+                # depend on the others in its batch.)
+                x = conv(ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]))  # (B, ceil(F/2), ceil(mels/2), filters)
+            shape = ops.shape(x)
+            x = ops.reshape(x, (shape[0], shape[1], x.shape[2] * x.shape[3]))  # (B, S, mels'·filters)
+            features = self.projection(x)  # (B, S, units)
+            valid = self.num_output_frames(ops.cast(lengths, "int32"))
+            mask = ops.arange(ops.shape(features)[1])[None, :] < valid[:, None]  # (B, S)
+        x = features
+        for i, rnn in enumerate(self.rnns):
+            if i:
+                x = self.dropout_layer(x, training=training)
+            x = rnn(x, mask=mask)  # (B, S, 2·units)
+        return x, mask, None
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            sample_rate=self.sample_rate,
+            num_mel_bins=self.num_mel_bins,
+            frame_length_ms=self.frame_length_ms,
+            frame_step_ms=self.frame_step_ms,
+            subsampling=self.subsampling,
+            filters=self.filters,
+            units=self.units,
+            num_layers=self.num_layers,
+            spec_augment=self.spec_augment,
+            dropout=self.dropout,
+            seed=self.seed,
+        )
+        return config

@@ -1,0 +1,222 @@
+"""Connectionist temporal classification: the loss, greedy decoding in graph, prefix beam search.
+
+A CTC model emits, for every input frame, a distribution over the labels plus a *blank*. A path
+(one symbol per frame) reads as a label sequence by collapsing repeats and then removing blanks
+("aa-ab-" -> "aab"), so a repeated label needs a blank between its copies ("a-a"). The
+probability of a label sequence is the sum over every path that reads as it, computed by the
+forward (alpha) recursion over the label with a blank before, between and after its symbols
+(Graves et al. 2006). kzoo's tokenizers use id 0 (`[PAD]`) both as the padding of label rows and
+as the blank (see `kzoo.text.CharacterTokenizer`).
+
+- `ctc_loss`: per-example negative log-likelihood with `tf.nn.ctc_loss` (dense labels).
+- `ctc_greedy_decode`: best path (argmax per frame), collapsed, in graph with TFLite builtin ops
+  only (no `tf.nn.ctc_greedy_decoder`, no dynamic-size TensorArrays), so it exports with a model.
+- `ctc_prefix_beam_search` / `ctc_beam_decode`: NumPy prefix beam search, which keeps the best
+  label *prefixes* and merges the paths that read as the same prefix, each with its probability of
+  ending in a blank and of ending in a label (Graves 2012, section 7.5; Hannun et al. 2014). With
+  a beam wide enough to keep every prefix it is exact: the top result is the most probable label
+  sequence, which the best path need not be.
+
+References:
+    Graves, Fernández, Gomez, Schmidhuber (2006), "Connectionist Temporal Classification:
+    Labelling Unsegmented Sequence Data with Recurrent Neural Networks".
+    Graves (2012), "Supervised Sequence Labelling with Recurrent Neural Networks", chapter 7.
+    Hannun, Maas, Jurafsky, Ng (2014), "First-Pass Large Vocabulary Continuous Speech Recognition
+    using Bi-Directional Recurrent DNNs" (arXiv:1408.2873).
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["ctc_loss", "ctc_greedy_decode", "ctc_prefix_beam_search", "ctc_beam_decode"]
+
+PAD = 0  # the padding id of label rows and decoded rows (kzoo's tokenizers use 0 for padding)
+
+
+def _check_blank(blank, num_classes=None):
+    if isinstance(blank, bool) or not isinstance(blank, (int, np.integer)) or blank < 0:
+        raise ValueError(f"`blank` must be a non-negative int. Received: blank={blank!r}")
+    if num_classes is not None and blank >= num_classes:
+        raise ValueError(
+            f"`blank` must be a class of the logits, below their last dimension {num_classes}. "
+            f"Received: blank={blank}"
+        )
+
+
+def ctc_loss(labels, logits, logit_lengths, blank=0):
+    """Per-example CTC negative log-likelihood `-log p(labels | logits)` (Graves et al. 2006).
+
+    A label that no path of `logit_lengths` frames can produce (longer than the frames, counting
+    one blank between repeated labels: "aa" needs 3 frames) has probability 0. TensorFlow's dense
+    implementation stands in `log(1e-307)` for `log 0`, so such an example's loss is a large
+    *finite* number (about 707 or more), not `inf`, and its gradient is finite but meaningless:
+    keep such examples out of training.
+
+    Args:
+        labels: int `(batch_size, L)` label ids, padded with 0 after the labels (the label length
+            is the number of non-zero ids, which come first).
+        logits: float `(batch_size, T, V)` unnormalised scores, batch-major.
+        logit_lengths: int `(batch_size,)` number of valid frames of each row.
+        blank: the blank class.
+
+    Returns:
+        float32 `(batch_size,)`.
+
+    Example:
+
+    >>> logits = tf.math.log([[[0.5, 0.5], [0.5, 0.5]]])  # 2 frames, classes (blank, a)
+    >>> round(float(tf.exp(-ctc_loss([[1]], logits, [2]))[0]), 4)  # paths "a-", "-a", "aa"
+    0.75
+    """
+    logits = tf.convert_to_tensor(logits)
+    _check_blank(blank, logits.shape[-1])
+    labels = tf.cast(labels, tf.int32)
+    label_lengths = tf.reduce_sum(tf.cast(tf.not_equal(labels, PAD), tf.int32), axis=1)  # (B,)
+    return tf.nn.ctc_loss(
+        labels=labels,
+        logits=tf.cast(logits, tf.float32),
+        label_length=label_lengths,
+        logit_length=tf.cast(logit_lengths, tf.int32),
+        logits_time_major=False,
+        blank_index=blank,
+    )
+
+
+def ctc_greedy_decode(logits, logit_lengths, blank=0):
+    """Best-path decoding: the argmax class of each valid frame, repeats collapsed, blanks removed.
+
+    Built from TFLite builtin ops (ARG_MAX, comparisons, CUMSUM, SCATTER_ND), so it converts with a
+    model to a `.tflite` file without Select TF ops.
+
+    Args:
+        logits: float `(batch_size, T, V)` scores (or log-probabilities), batch-major.
+        logit_lengths: int `(batch_size,)` number of valid frames; later frames are ignored.
+        blank: the blank class.
+
+    Returns:
+        int32 `(batch_size, T)`: the decoded ids of each row first, then 0.
+
+    Example:
+
+    >>> onehot = tf.one_hot([[1, 1, 0, 1, 2, 2, 2]], 3)  # a a - a b b | b (6 valid frames)
+    >>> ctc_greedy_decode(onehot, [6]).numpy().tolist()
+    [[1, 1, 2, 0, 0, 0, 0]]
+    """
+    logits = tf.convert_to_tensor(logits)
+    _check_blank(blank, logits.shape[-1])
+    best = tf.argmax(logits, axis=-1, output_type=tf.int32)  # (B, T)
+    shape = tf.shape(best)
+    frames = tf.range(shape[1])[None, :]  # (1, T)
+    valid = frames < tf.cast(logit_lengths, tf.int32)[:, None]  # (B, T)
+    previous = tf.concat([tf.fill([shape[0], 1], -1), best[:, :-1]], axis=1)  # (B, T), -1: none
+    keep = valid & tf.not_equal(best, blank) & tf.not_equal(best, previous)
+    # Each kept frame goes to the slot counting the kept frames before it. A dropped frame adds 0
+    # to the next free slot, which only a later kept frame fills: scatter_nd sums, so no clash.
+    slots = tf.cumsum(tf.cast(keep, tf.int32), axis=1, exclusive=True)  # (B, T)
+    rows = tf.broadcast_to(tf.range(shape[0])[:, None], shape)  # (B, T)
+    indices = tf.stack([rows, slots], axis=-1)  # (B, T, 2)
+    return tf.scatter_nd(indices, tf.where(keep, best, 0), shape)
+
+
+def _log_add(a, b):
+    """`log(exp(a) + exp(b))` for Python floats, `-inf` allowed."""
+    if a == -math.inf:
+        return b
+    if b == -math.inf:
+        return a
+    high, low = (a, b) if a > b else (b, a)
+    return high + math.log1p(math.exp(low - high))
+
+
+def ctc_prefix_beam_search(log_probs, beam_width=8, blank=0):
+    """CTC prefix beam search over one utterance (Graves 2012, section 7.5; Hannun et al. 2014).
+
+    Every prefix in the beam carries two log-probabilities: of the paths so far that read as it
+    and end in a blank, and of those that end in its last label. A frame extends a prefix by the
+    blank (same prefix, now blank-ending), by its last label (same prefix, merged repeat) or by
+    another label; the same label again starts a new copy only after a blank. The `beam_width`
+    most probable prefixes survive each frame.
+
+    Args:
+        log_probs: float `(T, V)` per-frame log-probabilities (log-softmax outputs).
+        beam_width: prefixes kept per frame, at least 1.
+        blank: the blank class.
+
+    Returns:
+        A list of at most `beam_width` pairs `(ids, log_probability)`, best first: `ids` a tuple of
+        label ids, `log_probability` the log of the summed probability of its paths found. Only
+        prefixes of non-zero probability are listed.
+
+    Example:
+
+    >>> frames = np.log([[0.6, 0.4], [0.6, 0.4]])  # blank wins each frame, but "a" wins overall
+    >>> [(ids, round(float(np.exp(lp)), 2)) for ids, lp in ctc_prefix_beam_search(frames, 2)]
+    [((1,), 0.64), ((), 0.36)]
+    """
+    log_probs = np.asarray(log_probs, dtype=np.float64)
+    if log_probs.ndim != 2:
+        raise ValueError(f"`log_probs` must be 2-D (T, V). Received: log_probs with shape={log_probs.shape}")
+    if isinstance(beam_width, bool) or not isinstance(beam_width, (int, np.integer)) or beam_width < 1:
+        raise ValueError(f"`beam_width` must be a positive int. Received: beam_width={beam_width!r}")
+    _check_blank(blank, log_probs.shape[1])
+    labels = [c for c in range(log_probs.shape[1]) if c != blank]
+    beams = {(): (0.0, -math.inf)}  # prefix -> (log p ending in blank, log p ending in a label)
+    for frame in log_probs.tolist():
+        grown = {}
+
+        def add(prefix, blank_ending, label_ending):
+            if blank_ending == label_ending == -math.inf:
+                return  # a path of probability 0 ("a" + "a" with no blank path before): no prefix
+            old_blank, old_label = grown.get(prefix, (-math.inf, -math.inf))
+            grown[prefix] = (_log_add(old_blank, blank_ending), _log_add(old_label, label_ending))
+
+        for prefix, (blank_ending, label_ending) in beams.items():
+            total = _log_add(blank_ending, label_ending)
+            add(prefix, total + frame[blank], -math.inf)
+            for c in labels:
+                if prefix and prefix[-1] == c:
+                    add(prefix, -math.inf, label_ending + frame[c])  # "a" + "a" stays "a"
+                    add(prefix + (c,), -math.inf, blank_ending + frame[c])  # "a-" + "a" is "aa"
+                else:
+                    add(prefix + (c,), -math.inf, total + frame[c])
+        ranked = sorted(grown.items(), key=lambda item: (-_log_add(*item[1]), item[0]))
+        beams = dict(ranked[:beam_width])
+    return [(prefix, _log_add(*scores)) for prefix, scores in beams.items()]
+
+
+def ctc_beam_decode(logits, logit_lengths, beam_width=8, blank=0):
+    """Prefix beam search over a batch: the best label sequence of each row, padded with 0.
+
+    Args:
+        logits: float `(batch_size, T, V)` scores (NumPy or tensor); a log-softmax is applied.
+        logit_lengths: int `(batch_size,)` number of valid frames of each row.
+        beam_width: prefixes kept per frame (see `ctc_prefix_beam_search`).
+        blank: the blank class.
+
+    Returns:
+        int32 NumPy array `(batch_size, L)`, `L >= 1` the longest decoded row.
+
+    Example:
+
+    >>> logits = np.log([[[0.6, 0.4], [0.6, 0.4]], [[0.1, 0.9], [0.9, 0.1]]])
+    >>> ctc_beam_decode(logits, [2, 1], beam_width=2).tolist()
+    [[1], [1]]
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    lengths = np.asarray(logit_lengths)
+    if logits.ndim != 3:
+        raise ValueError(f"`logits` must be 3-D (batch_size, T, V). Received: logits with shape={logits.shape}")
+    if lengths.shape != logits.shape[:1] or lengths.dtype.kind not in "iu" or (lengths < 0).any():
+        raise ValueError(
+            f"`logit_lengths` must be non-negative ints of shape ({logits.shape[0]},). "
+            f"Received: logit_lengths={lengths.tolist()}"
+        )
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))  # (B, T, V)
+    best = [ctc_prefix_beam_search(row[:length], beam_width, blank)[0][0] for row, length in zip(log_probs, lengths)]
+    decoded = np.zeros((len(best), max([1] + [len(ids) for ids in best])), np.int32)
+    for row, ids in zip(decoded, best):
+        row[: len(ids)] = ids
+    return decoded
