@@ -20,7 +20,7 @@ _FILE = "speech_to_text"
 _SHARED_FSDD = os.path.join("..", "shared", "data", "speech", "fsdd")
 # Demo model: learns the embedded digits to a low WER in a few CPU minutes.
 _MODEL = {"num_mel_bins": 40, "filters": 16, "encoder_units": 96, "encoder_layers": 2, "units": 96, "embedding_dim": 32}
-_DATA = {"embedded": {"train": 1600, "test": 200, "epochs": 12}, "fsdd": {"train": 2000, "test": 200, "epochs": 12}}
+_DATA = {"embedded": {"train": 1600, "test": 200, "epochs": 10}, "fsdd": {"train": 2000, "test": 200, "epochs": 12}}
 
 
 def add_train_arguments(parser):

@@ -37,8 +37,15 @@ def convert(function, input_signature=None, path=None, builtin_only=True, quanti
         The flatbuffer bytes.
     """
     concrete = _concrete(function, input_signature)
+    # Every lookup table created eagerly (a tokenizer's) leaves a None in the global graph's
+    # "table_initializer" collection, which function graphs inherit; freezing then warns that
+    # it cannot serialise them. They initialise nothing here: drop them.
+    initializers = concrete.graph.get_collection_ref("table_initializer")
+    initializers[:] = [op for op in initializers if op is not None]
     frozen = convert_to_constants.convert_variables_to_constants_v2(concrete)
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
+    # The frozen function holds no variables; an empty trackable keeps the converter on its
+    # current path (without one it warns and takes the deprecated one).
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen], trackable_obj=tf.Module())
     ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if not builtin_only:
         ops.append(tf.lite.OpsSet.SELECT_TF_OPS)
