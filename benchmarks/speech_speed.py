@@ -3,11 +3,13 @@
 Trains nothing: speed does not depend on the weights. Builds a model of the benchmark's size (or
 loads one with `--model`), then times `transcribe()` at batch 1 and 32, greedy and beam-4, the
 SavedModel's `waveforms` signature at batch 1 and 32, and the TFLite file at batch 1 (float and
-dynamic-range quantized), on FSDD connected digit strings (or synthesised digits without the
-shared data). Medians of `--repeats` runs; the anchor of the ratios is greedy `transcribe()` at
-batch 1 in the same run.
+dynamic-range quantized), on synthesised digits of held-out voices or FSDD connected digit
+strings (`--data`). With a trained `--model` it also reports the WER / CER of every path and the
+TFLite files' agreement with `transcribe()`, so the quantized file's WER change shows. Medians
+of `--repeats` runs; the anchor of the ratios is greedy `transcribe()` at batch 1 in the same run.
 
     python benchmarks/speech_speed.py --decoders ctc joint
+    python benchmarks/speech_speed.py --decoders joint --model saved_models/speech/speech_to_text.keras
 """
 
 import argparse
@@ -17,11 +19,12 @@ import sys
 import tempfile
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from kzoo.applications import SpeechToText  # noqa: E402
+from kzoo.applications.evaluation import score_texts  # noqa: E402
+from kzoo.testing.application_test import agreement  # noqa: E402
 from kzoo.audio.batches import pad_waveforms  # noqa: E402
 from kzoo.data import connected_digits, load_fsdd, load_spoken_digits  # noqa: E402
 from kzoo.export import load_tflite  # noqa: E402
@@ -32,18 +35,17 @@ RESULTS = os.path.join(ROOT, "benchmarks", "results")
 FSDD = os.path.join(os.path.dirname(ROOT), "shared", "data", "speech", "fsdd")
 
 
-def test_audio(count):
-    if os.path.isdir(FSDD):
-        fsdd = load_fsdd(FSDD)
-        data = connected_digits(fsdd, count, seed=3)
+def test_audio(count, source):
+    if source == "fsdd" and os.path.isdir(FSDD):
+        data = connected_digits(load_fsdd(FSDD), count, seed=3)
     else:
         data = load_spoken_digits("test", num_utterances=count, seed=3)
-    return data["audio"], data["sample_rate"]
+    return data["audio"], data["transcripts"], data["sample_rate"]
 
 
 def run(decoder, args):
     keras.utils.set_random_seed(0)
-    audio, rate = test_audio(args.utterances)
+    audio, references, rate = test_audio(args.utterances, args.data)
     seconds = sum(len(a) for a in audio) / rate
     if args.model:
         model = keras.models.load_model(args.model)
@@ -72,6 +74,8 @@ def run(decoder, args):
     timed("savedmodel_greedy_batch1", lambda: [serve([a]) for a in audio])
     timed("savedmodel_greedy_batch32", lambda: [serve(audio[i : i + 32]) for i in range(0, len(audio), 32)])
     sizes = {}
+    expected = model.transcribe(audio)
+    quality = {"transcribe": score_texts(expected, references, metrics=("wer", "cer"))}
     for quantize in (False, True):
         path = model.export(os.path.join(folder, f"stt{'_int8' if quantize else ''}.tflite"), format="litert",
                             beam_width=1, quantize=quantize)
@@ -79,13 +83,17 @@ def run(decoder, args):
         name = "tflite_int8_greedy_batch1" if quantize else "tflite_greedy_batch1"
         timed(name, lambda: runner.transcribe(audio))
         sizes[name] = round(os.path.getsize(path) / 1e6, 2)
-    record = {"decoder": decoder, "audio_seconds": round(seconds, 1), "utterances": len(audio),
-              "parameters": model.count_params(), "rtf": rtf, "tflite_mb": sizes,
+        texts = runner.transcribe(audio)
+        quality[name] = {**score_texts(texts, references, metrics=("wer", "cer")),
+                         "agreement_with_transcribe": agreement(texts, expected)}
+    record = {"decoder": decoder, "model": args.model, "data": args.data, "audio_seconds": round(seconds, 1),
+              "utterances": len(audio), "parameters": model.count_params(), "rtf": rtf, "tflite_mb": sizes,
+              "quality": quality,
               "ratio_to_transcribe_batch1": {k: round(v / rtf["transcribe_greedy_batch1"], 3) for k, v in rtf.items()},
               "load_average": os.getloadavg()}
     print(json.dumps(record), flush=True)
     os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, f"speech_speed_{decoder}.json"), "w") as f:
+    with open(os.path.join(RESULTS, f"speech_speed_{decoder}{'_trained' if args.model else ''}.json"), "w") as f:
         json.dump(record, f, indent=1)
 
 
@@ -93,6 +101,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--decoders", nargs="+", default=["ctc", "joint"])
     parser.add_argument("--model", default=None, help="a trained .keras file instead of a fresh model")
+    parser.add_argument("--data", default="embedded", help="embedded (synthesised test voices) or fsdd (connected digits)")
     parser.add_argument("--utterances", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--mels", type=int, default=40)

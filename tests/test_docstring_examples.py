@@ -20,6 +20,7 @@ MODULES = [
     "kzoo.metrics.cider",
     "kzoo.data.scenes",
     "kzoo.data.coco",
+    "kzoo.data.flickr8k",
     "kzoo.vision.images",
     "kzoo.vision.encoders",
     "kzoo.seq2seq.bridge",

@@ -33,6 +33,7 @@ from kzoo.applications.task import SequenceGenerator, TFLiteSequenceGenerator
 from kzoo.audio.batches import audio_inputs, pad_waveforms, split_long
 from kzoo.audio.speech_encoder import SpeechEncoder
 from kzoo.audio.waveforms import check_audio
+from kzoo.data.pipeline import bucket_batches
 from kzoo.export import litert
 from kzoo.metrics.sequence import CharErrorRate, WordErrorRate
 from kzoo.seq2seq import schedules
@@ -339,16 +340,7 @@ class SpeechToText(SequenceGenerator):
             data = data.map(lambda w, t: ((tf.cast(w, tf.float32) * scale, tf.shape(w)[0]), t))
             quantiles = np.quantile(lengths, np.linspace(0, 1, 9)[1:-1]) if lengths is not None and len(lengths) else []
             boundaries = sorted({int(q) + 1 for q in quantiles}) or [10**9]
-            batches = data.bucket_by_sequence_length(
-                lambda audio, t: audio[1], boundaries, [batch_size] * (len(boundaries) + 1)
-            )
-            if lengths is None:
-                return batches
-            # Known lengths give the exact number of batches (each bucket ends with a partial
-            # one), so Keras knows the epoch's end and does not warn that the data ran out.
-            per_bucket = np.bincount(np.searchsorted(boundaries, lengths, side="right"), minlength=len(boundaries) + 1)
-            count = int(sum(-(-n // batch_size) for n in per_bucket))
-            return batches.apply(tf.data.experimental.assert_cardinality(count))
+            return bucket_batches(data, lambda audio, t: audio[1], lengths, boundaries, batch_size)
         return data.map(lambda w, t: ((tf.cast(w, tf.float32) * scale, tf.fill(tf.shape(w)[:1], tf.shape(w)[1])), t))
 
     # === Transcription ===

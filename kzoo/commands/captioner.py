@@ -11,7 +11,7 @@ never seen a photo, so this is an honest out-of-domain check of the real-image p
 import os
 import time
 
-from kzoo.commands.exports import export_all, open_generator
+from kzoo.commands.exports import export_all, open_generator, read_files
 
 __all__ = ["NAME", "add_train_arguments", "train", "add_evaluate_arguments", "evaluate", "add_commands"]
 
@@ -108,19 +108,9 @@ def _export(model, out):
     export_all(model, out, "captioner")
 
 
-def _read_files(paths):
-    out = []
-    for path in paths:
-        if not isinstance(path, str):
-            raise SystemExit("A SavedModel captions image files; pass --model a .keras or .tflite file for arrays.")
-        with open(path, "rb") as f:
-            out.append(f.read())
-    return out
-
-
 def _open(model):
     """An `images -> captions` function for a .keras file, a SavedModel, a .tflite or an export folder."""
-    return open_generator(model, "captioner", "caption", to_signature_input=_read_files)
+    return open_generator(model, "captioner", "caption", to_signature_input=lambda paths: read_files(paths, "image"))
 
 
 def add_evaluate_arguments(parser):

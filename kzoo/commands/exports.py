@@ -6,7 +6,7 @@
 
 import os
 
-__all__ = ["export_all", "open_generator"]
+__all__ = ["export_all", "open_generator", "read_files"]
 
 
 def export_all(model, out, name, **tflite_options):
@@ -61,3 +61,14 @@ def open_generator(path, name, method, to_signature_input=list):
         return signatures[name](to_signature_input(inputs))
 
     return generate
+
+
+def read_files(paths, kind):
+    """The bytes of each file (what a SavedModel's `serving_default` takes); `kind` names them."""
+    out = []
+    for path in paths:
+        if not isinstance(path, str):
+            raise SystemExit(f"A SavedModel reads {kind} files; pass --model a .keras or .tflite file for arrays.")
+        with open(path, "rb") as f:
+            out.append(f.read())
+    return out

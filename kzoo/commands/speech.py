@@ -11,7 +11,7 @@ Free Spoken Digit Dataset and tests on its last speaker, held out of training.
 import os
 import time
 
-from kzoo.commands.exports import export_all, open_generator
+from kzoo.commands.exports import export_all, open_generator, read_files
 
 __all__ = ["NAME", "add_train_arguments", "train", "add_evaluate_arguments", "evaluate", "add_commands"]
 
@@ -99,18 +99,8 @@ def _figures(model, test_set, out):
     print(f"figure: {path}", flush=True)
 
 
-def _wav_bytes(inputs):
-    out = []
-    for item in inputs:
-        if not isinstance(item, str):
-            raise SystemExit("A SavedModel transcribes WAV files; pass --model a .keras or .tflite file for arrays.")
-        with open(item, "rb") as f:
-            out.append(f.read())
-    return out
-
-
 def _open(model):
-    return open_generator(model, _FILE, "transcribe", to_signature_input=_wav_bytes)
+    return open_generator(model, _FILE, "transcribe", to_signature_input=lambda paths: read_files(paths, "WAV"))
 
 
 def add_evaluate_arguments(parser):

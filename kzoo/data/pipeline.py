@@ -11,13 +11,38 @@ import tensorflow as tf
 
 from kzoo.text.tokenizer import check_texts
 
-__all__ = ["make_pairs_dataset", "padding_fraction", "split_by_source"]
+__all__ = ["bucket_batches", "make_pairs_dataset", "padding_fraction", "split_by_source"]
 
 _DEFAULT_BOUNDARIES = (6, 9, 12, 16, 20, 26, 34, 45)  # words; roughly equal shares of real corpora
 
 
 def _word_count(text):
     return tf.size(tf.strings.split(text))
+
+
+def bucket_batches(dataset, length_fn, lengths, boundaries, batch_size):
+    """`dataset.bucket_by_sequence_length` with the exact number of batches declared.
+
+    Keras cannot tell where an epoch of a bucketed dataset ends (its cardinality is unknown)
+    and warns that "your input ran out of data" at the end of every epoch. The lengths of the
+    examples are known here, so the count is too: each bucket gives `ceil(n / batch_size)`
+    batches (the last one partial).
+
+    Args:
+        dataset: unbatched examples.
+        length_fn: example -> its length (a scalar int tensor), as `bucket_by_sequence_length`.
+        lengths: the same lengths for every example, as a NumPy array, or None (count unknown).
+        boundaries: increasing lengths separating the buckets (`length < boundary` goes below).
+        batch_size: examples per batch.
+    """
+    import numpy as np
+
+    batches = dataset.bucket_by_sequence_length(length_fn, list(boundaries), [batch_size] * (len(boundaries) + 1))
+    if lengths is None:
+        return batches
+    per_bucket = np.bincount(np.searchsorted(boundaries, lengths, side="right"), minlength=len(boundaries) + 1)
+    count = int(sum(-(-int(n) // batch_size) for n in per_bucket))
+    return batches.apply(tf.data.experimental.assert_cardinality(count))
 
 
 def make_pairs_dataset(
@@ -59,10 +84,9 @@ def make_pairs_dataset(
     if not bucket_boundaries:
         return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
     boundaries = [int(b) for b in bucket_boundaries]
-    return ds.bucket_by_sequence_length(
-        lambda s, t: tf.maximum(_word_count(s), _word_count(t)),
-        bucket_boundaries=boundaries,
-        bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+    counts = tf.maximum(tf.strings.split(sources).row_lengths(), tf.strings.split(targets).row_lengths()).numpy()
+    return bucket_batches(
+        ds, lambda s, t: tf.maximum(_word_count(s), _word_count(t)), counts, boundaries, batch_size
     ).prefetch(tf.data.AUTOTUNE)
 
 

@@ -27,7 +27,6 @@ References:
     Unicode Standard Annex #15, "Unicode Normalization Forms".
 """
 
-import collections
 import functools
 import sys
 import unicodedata
@@ -36,7 +35,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kzoo.text.tokenizer import END, PAD, RESERVED_TOKENS, START, UNK, check_texts
+from kzoo.text.tokenizer import END, RESERVED_TOKENS, UNK, check_max_length, check_reserved, count_tokens, pack_ids
 
 __all__ = ["CharacterTokenizer"]
 
@@ -89,20 +88,6 @@ def _shift_right(values, fill):
     return tf.concat([[fill], values], axis=0)[: tf.size(values)]
 
 
-def _pack(ids, add_start, add_end, max_length):
-    """Ragged ids `(batch_size, None)` -> padded int32 `(batch_size, T)`, `T >= 1`, with the
-    `[START]`/`[END]` tokens and the `max_length` truncation (the end token is kept)."""
-    if max_length is not None:
-        ids = ids[:, : max(max_length - int(add_start) - int(add_end), 0)]
-    batch = ids.nrows(out_type=tf.int32)
-    if add_start:
-        ids = tf.concat([tf.fill([batch, 1], START), ids], axis=1)
-    if add_end:
-        ids = tf.concat([ids, tf.fill([batch, 1], END)], axis=1)
-    dense = ids.to_tensor(default_value=PAD)
-    return tf.pad(dense, [[0, 0], [0, tf.maximum(1 - tf.shape(dense)[1], 0)]])  # T >= 1
-
-
 @keras.saving.register_keras_serializable(package="kzoo")
 class CharacterTokenizer(keras.layers.Layer):
     """Tokenizes strings to padded character ids and detokenizes ids to text (core TF ops only).
@@ -141,10 +126,8 @@ class CharacterTokenizer(keras.layers.Layer):
 
     def __init__(self, vocabulary=None, lowercase=True, max_length=None, **kwargs):
         super().__init__(**kwargs)
-        if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
-            raise ValueError(f"`max_length` must be a positive int or None. Received: max_length={max_length!r}")
         self.lowercase = bool(lowercase)
-        self.max_length = max_length
+        self.max_length = check_max_length(max_length)
         compatibility, composition = _unicode_tables()
         self._compatibility = _string_table(compatibility)
         self._composition = _string_table(composition)
@@ -154,12 +137,7 @@ class CharacterTokenizer(keras.layers.Layer):
 
     # === Vocabulary ===
     def set_vocabulary(self, vocabulary):
-        vocabulary = [str(t) for t in vocabulary]
-        if tuple(vocabulary[: len(RESERVED_TOKENS)]) != RESERVED_TOKENS:
-            raise ValueError(
-                f"`vocabulary` must start with {list(RESERVED_TOKENS)}. "
-                f"Received: vocabulary[:4]={vocabulary[:4]}"
-            )
+        vocabulary = check_reserved(vocabulary)
         characters = vocabulary[len(RESERVED_TOKENS) :]
         for i, char in enumerate(characters, start=len(RESERVED_TOKENS)):
             if len(char) != 1:
@@ -201,15 +179,7 @@ class CharacterTokenizer(keras.layers.Layer):
             max_size: largest vocabulary, reserved tokens included; None for no limit.
             min_count: characters seen fewer times are left out (they become `[UNK]`).
         """
-        counts = collections.Counter()
-        if isinstance(texts, tf.data.Dataset):
-            batches = texts.batch(1024) if texts.element_spec.shape.rank == 0 else texts
-        else:
-            texts, _ = check_texts(texts)
-            batches = [texts[i : i + 1024] for i in range(0, len(texts), 1024)]
-        for batch in batches:
-            chars = self.split(tf.constant(batch) if not isinstance(batch, tf.Tensor) else batch)
-            counts.update(c.decode("utf-8") for c in chars.flat_values.numpy())
+        counts = count_tokens(texts, self.split)
         if not any(not c.isspace() for c in counts):
             raise ValueError(
                 "`texts` must contain at least one character other than white space to build a "
@@ -256,7 +226,7 @@ class CharacterTokenizer(keras.layers.Layer):
             raise ValueError(f"`texts` must be a 1-D string tensor (batch_size,). Received: shape={texts.shape}")
         chars = self.split(texts)
         ids = tf.ragged.map_flat_values(self._ids.lookup, chars)  # (B, None) int32
-        return _pack(ids, add_start, add_end, self.max_length)
+        return pack_ids(ids, add_start, add_end, self.max_length)
 
     def detokenize(self, ids):
         """Strings `(batch_size,)` from ids `(batch_size, T)`: the characters joined, up to the first

@@ -75,6 +75,51 @@ def check_texts(texts, name="texts"):
     return out, False
 
 
+def check_max_length(max_length):
+    if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
+        raise ValueError(f"`max_length` must be a positive int or None. Received: max_length={max_length!r}")
+    return max_length
+
+
+def check_reserved(vocabulary):
+    """The vocabulary as a list of str; `ValueError` unless it starts with `RESERVED_TOKENS`."""
+    vocabulary = [str(t) for t in vocabulary]
+    if tuple(vocabulary[: len(RESERVED_TOKENS)]) != RESERVED_TOKENS:
+        raise ValueError(
+            f"`vocabulary` must start with {list(RESERVED_TOKENS)}. "
+            f"Received: vocabulary[:4]={vocabulary[:4]}"
+        )
+    return vocabulary
+
+
+def count_tokens(texts, split):
+    """Counts of the tokens `split` makes of texts (a list of strings or a Dataset of strings)."""
+    counts = collections.Counter()
+    if isinstance(texts, tf.data.Dataset):
+        batches = texts.batch(1024) if texts.element_spec.shape.rank == 0 else texts
+    else:
+        texts, _ = check_texts(texts)
+        batches = [texts[i : i + 1024] for i in range(0, len(texts), 1024)]
+    for batch in batches:
+        tokens = split(tf.constant(batch) if not isinstance(batch, tf.Tensor) else batch)
+        counts.update(t.decode("utf-8") for t in tokens.flat_values.numpy())
+    return counts
+
+
+def pack_ids(ids, add_start, add_end, max_length):
+    """Ragged ids `(batch_size, None)` -> padded int32 `(batch_size, T)`, `T >= 1`, with the
+    `[START]`/`[END]` tokens and the `max_length` truncation (the end token is kept)."""
+    if max_length is not None:
+        ids = ids[:, : max(max_length - int(add_start) - int(add_end), 0)]
+    batch = ids.nrows(out_type=tf.int32)
+    if add_start:
+        ids = tf.concat([tf.fill([batch, 1], START), ids], axis=1)
+    if add_end:
+        ids = tf.concat([ids, tf.fill([batch, 1], END)], axis=1)
+    dense = ids.to_tensor(default_value=PAD)
+    return tf.pad(dense, [[0, 0], [0, tf.maximum(1 - tf.shape(dense)[1], 0)]])  # T >= 1
+
+
 @keras.saving.register_keras_serializable(package="kzoo")
 class Tokenizer(keras.layers.Layer):
     """Tokenizes strings to padded ids and detokenizes ids to readable text (tensorflow-text).
@@ -108,23 +153,16 @@ class Tokenizer(keras.layers.Layer):
         super().__init__(**kwargs)
         if kind not in _KINDS:
             raise ValueError(f"`kind` must be one of {_KINDS}. Received: kind={kind!r}")
-        if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
-            raise ValueError(f"`max_length` must be a positive int or None. Received: max_length={max_length!r}")
         self.kind = kind
         self.lowercase = bool(lowercase)
-        self.max_length = max_length
+        self.max_length = check_max_length(max_length)
         self.vocabulary = None
         if vocabulary is not None:
             self.set_vocabulary(vocabulary)
 
     # === Vocabulary ===
     def set_vocabulary(self, vocabulary):
-        vocabulary = [str(t) for t in vocabulary]
-        if tuple(vocabulary[: len(RESERVED_TOKENS)]) != RESERVED_TOKENS:
-            raise ValueError(
-                f"`vocabulary` must start with {list(RESERVED_TOKENS)}. "
-                f"Received: vocabulary[:4]={vocabulary[:4]}"
-            )
+        vocabulary = check_reserved(vocabulary)
         if len(set(vocabulary)) != len(vocabulary):
             raise ValueError("`vocabulary` must not contain duplicates.")
         self.vocabulary = vocabulary
@@ -157,15 +195,7 @@ class Tokenizer(keras.layers.Layer):
                 (wordpiece needs a size: default 8000).
             min_count: for word vocabularies, words seen fewer times are left out.
         """
-        counts = collections.Counter()
-        if isinstance(texts, tf.data.Dataset):
-            batches = texts.batch(1024) if texts.element_spec.shape.rank == 0 else texts
-        else:
-            texts, _ = check_texts(texts)
-            batches = [texts[i : i + 1024] for i in range(0, len(texts), 1024)]
-        for batch in batches:
-            words = self.split(tf.constant(batch) if not isinstance(batch, tf.Tensor) else batch)
-            counts.update(w.decode("utf-8") for w in words.flat_values.numpy())
+        counts = count_tokens(texts, self.split)
         reserved = list(RESERVED_TOKENS)
         if self.kind == "word":
             ranked = sorted(
@@ -210,16 +240,7 @@ class Tokenizer(keras.layers.Layer):
         self._require_vocabulary()
         words = self.split(texts)
         ids = self._wordpiece.tokenize(words).merge_dims(-2, -1)  # (B, None) int64
-        ids = tf.cast(ids, "int32")
-        if self.max_length is not None:
-            ids = ids[:, : self.max_length - int(add_start) - int(add_end)]
-        batch = tf.shape(texts)[0]
-        if add_start:
-            ids = tf.concat([tf.fill([batch, 1], START), ids], axis=1)
-        if add_end:
-            ids = tf.concat([ids, tf.fill([batch, 1], END)], axis=1)
-        dense = ids.to_tensor(default_value=PAD)
-        return tf.pad(dense, [[0, 0], [0, tf.maximum(1 - tf.shape(dense)[1], 0)]])  # T >= 1
+        return pack_ids(tf.cast(ids, "int32"), add_start, add_end, self.max_length)
 
     def detokenize(self, ids):
         """Readable strings `(batch_size,)` from ids `(batch_size, T)`; stops at `[END]`.

@@ -68,6 +68,9 @@ def test_any_image_input_gives_the_same_caption(trained, scenes, tmp_path):
     # Odd sizes and grey images are resized / expanded, not rejected.
     for odd in (np.zeros((1, 1, 3), np.uint8), np.zeros((300, 400, 3), np.uint8), image[:, :, 0]):
         assert isinstance(trained.caption(odd), str)
+    # A 4000x3000 photo-sized image: the scene scaled up captions like the scene itself.
+    big = np.repeat(np.repeat(image, 125, axis=0), 94, axis=1)[:4000, :3000]
+    assert big.shape == (4000, 3000, 3) and isinstance(trained.caption(big), str)
     assert trained.caption([]) == []
 
 
@@ -175,6 +178,22 @@ def test_dataset_of_images_and_captions(scenes):
     history = model.fit(ds, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
     assert np.isfinite(model.evaluate(ds, verbose=0)[0])
+
+
+def test_same_seed_same_model(scenes):
+    train, test = scenes
+    captions, weights = [], []
+    for _ in range(2):
+        keras.utils.set_random_seed(0)
+        model = tiny(attention="hard")  # hard attention samples: the seed must fix its draws too
+        model.adapt(train["captions"][:64])
+        model.compile()
+        model.fit(train["images"][:64], train["captions"][:64], batch_size=32, epochs=1, verbose=0)
+        weights.append(model.get_weights())
+        captions.append(model.caption(test["images"][:4]))
+    assert captions[0] == captions[1]
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_bad_arguments():
