@@ -281,7 +281,8 @@ class SpeechToText(SequenceGenerator):
         self.wer.update_state(references, hypotheses)
         self.cer.update_state(references, hypotheses)
         # The compiled metrics (token metrics of the attention decoder; none for CTC alone).
-        return super().compute_metrics(x, y, y_pred.get("logits", y_pred["ctc_logits"]), sample_weight)
+        logits = y_pred["logits"] if "logits" in y_pred else y_pred["ctc_logits"]
+        return super().compute_metrics(x, y, logits, sample_weight)
 
     def decode_ids(self, encoder_input, max_length, sampler="greedy", collect_attention=True):
         """The core's attention decoding, or with `decode_with="ctc"` the CTC head's greedy or

@@ -234,3 +234,52 @@ def test_bad_input_gets_clear_errors(trained):
     assert isinstance(model.transcribe(np.zeros(1, "float32")), str)
     assert isinstance(model.transcribe(np.ones(4000, "float32")), str)  # clipped
     assert isinstance(model.transcribe(np.zeros(600 * RATE, "float32")), str)
+
+
+def test_attention_only_model_trains_and_transcribes_with_its_decoder():
+    audio, texts = toy_corpus(8, seed=12)
+    model = SpeechToText(decoder="attention", **TINY)
+    model.adapt(texts)
+    model.compile()
+    history = model.fit(audio, texts, batch_size=4, epochs=1, verbose=0)
+    assert model.ctc_head is None and model.decode_with == "attention"
+    assert {"loss", "wer", "cer", "token_accuracy"} <= set(history.history)
+    text, record = model.transcribe(audio[0], return_attention=True)
+    assert record["weights"].shape[0] == len(record["tokens"])
+    with pytest.raises(ValueError, match="no CTC head"):
+        model.ctc_posteriors(audio[0])
+
+
+def test_fit_on_datasets_of_single_and_batched_waveforms():
+    audio, texts = toy_corpus(8, seed=11)
+    model = SpeechToText(decoder="ctc", **TINY)
+    model.adapt(texts)
+    model.compile()
+    lengths = [len(a) for a in audio]
+    ragged = tf.RaggedTensor.from_row_lengths(np.concatenate(audio), lengths)
+    single = tf.data.Dataset.from_tensor_slices((ragged, texts)).map(lambda w, t: (w, t))  # (N,), ()
+    history = model.fit(single, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    int16 = [np.round(a * 32767).astype(np.int16) for a in audio]
+    waves, _ = pad_waveforms([a.astype("float32") for a in int16])
+    batched = tf.data.Dataset.from_tensor_slices((waves.astype(np.int16), texts)).batch(4)  # (B, N) int16
+    history = model.fit(batched, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0]) and "cer" in history.history
+
+
+def test_ljspeech_clip_at_22050_hz_is_resampled_and_transcribed(shared_data):
+    from kzoo.audio import audio_inputs
+    from kzoo.data import load_ljspeech
+
+    clips = load_ljspeech(shared_data / "speech" / "ljspeech_sample")
+    clip = clips["audio"][0]
+    (resampled,), single = audio_inputs(clip, clips["sample_rate"], RATE)
+    assert single and len(resampled) == -(-len(clip) * 320 // 882)  # 8000 / 22050 = 320 / 882
+    model = SpeechToText(decoder="ctc", **{**TINY, "max_chunk_seconds": 2.0})
+    model.adapt(clips["transcripts"])
+    text, record = model.transcribe(clip, sample_rate=clips["sample_rate"], return_attention=True)
+    from kzoo.audio import split_at_silences
+
+    spans = split_at_silences(resampled, RATE, 2.0)
+    assert len(spans) >= len(resampled) / RATE / 2.0
+    assert isinstance(text, str) and len(record.get("chunks", [record])) == len(spans)
