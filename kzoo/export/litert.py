@@ -43,9 +43,10 @@ def convert(function, input_signature=None, path=None, builtin_only=True, quanti
     initializers = concrete.graph.get_collection_ref("table_initializer")
     initializers[:] = [op for op in initializers if op is not None]
     frozen = convert_to_constants.convert_variables_to_constants_v2(concrete)
-    # The frozen function holds no variables; an empty trackable keeps the converter on its
-    # current path (without one it warns and takes the deprecated one).
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen], trackable_obj=tf.Module())
+    # Without `trackable_obj` the converter warns that it takes its older path; that path keeps
+    # the dynamic dimensions the interpreter is resized to (with an empty trackable, inputs of
+    # unknown length were fixed at 1 and resizing failed).
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
     ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if not builtin_only:
         ops.append(tf.lite.OpsSet.SELECT_TF_OPS)
