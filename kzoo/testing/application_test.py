@@ -7,6 +7,8 @@ Each check takes the model and a function that runs it, so one helper serves eve
 - `check_savedmodel_standalone`: a SavedModel signature, run in a fresh Python process that
   imports only tensorflow and tensorflow_text (never kzoo), gives the expected outputs.
 - `agreement`: the share of outputs that agree exactly (for TFLite parity bars such as 99%).
+- `run_notebook`: executes an application notebook in quick mode (`KZOO_QUICK=1`) and returns
+  its printed text and its number of images.
 """
 
 import json
@@ -18,7 +20,7 @@ import textwrap
 import keras
 import numpy as np
 
-__all__ = ["check_keras_roundtrip", "check_savedmodel_standalone", "agreement"]
+__all__ = ["check_keras_roundtrip", "check_savedmodel_standalone", "agreement", "run_notebook"]
 
 
 def _same(a, b):
@@ -98,3 +100,26 @@ def agreement(actual, expected):
     if len(actual) != len(expected):
         raise ValueError(f"Lengths differ: len(actual)={len(actual)}, len(expected)={len(expected)}")
     return sum(a == e for a, e in zip(actual, expected)) / max(len(expected), 1)
+
+
+def run_notebook(path, cwd, timeout=600):
+    """Executes the notebook at `path` with `KZOO_QUICK=1`, working directory `cwd`.
+
+    Returns:
+        `(printed text of every cell, number of PNG images shown)`.
+    """
+    import nbclient
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    previous = os.environ.get("KZOO_QUICK")
+    os.environ["KZOO_QUICK"] = "1"  # the kernel inherits it
+    try:
+        nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": cwd}}).execute()
+    finally:
+        if previous is None:
+            del os.environ["KZOO_QUICK"]
+        else:
+            os.environ["KZOO_QUICK"] = previous
+    outputs = [o for c in notebook.cells for o in c.get("outputs", [])]
+    return "".join(o.get("text", "") for o in outputs), sum("image/png" in o.get("data", {}) for o in outputs)

@@ -1,18 +1,12 @@
 import os
 
+from kzoo.testing.application_test import run_notebook
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOTEBOOK = os.path.join(ROOT, "applications", "captioner.ipynb")
 
 
-def test_notebook_runs_in_quick_mode(monkeypatch):
-    import nbclient
-    import nbformat
-
-    monkeypatch.setenv("KZOO_QUICK", "1")
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    nbclient.NotebookClient(
-        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": os.path.join(ROOT, "applications")}}
-    ).execute()
-    outputs = "".join(o.get("text", "") for c in notebook.cells for o in c.get("outputs", []))
+def test_notebook_runs_in_quick_mode():
+    outputs, images = run_notebook(NOTEBOOK, os.path.join(ROOT, "applications"))
     assert "seen compositions: BLEU-4" in outputs and "novel compositions: BLEU-4" in outputs
     assert "TFLite agrees" in outputs
