@@ -80,7 +80,10 @@ def parse_args(argv=None):
     parser.add_argument("--truncate", default="tail", choices=["head", "tail"], help="keep the first or last sentences")
     parser.add_argument("--word-dropout", type=float, default=0.0, help="probability of dropping a whole word")
     parser.add_argument("--label-features", action="store_true", help="naive-Bayes log-count ratios beside the embedding")
-    parser.add_argument("--embeddings", default="skipgram", choices=["random", "skipgram"], help="embedding start")
+    parser.add_argument("--embeddings", default="skipgram",
+                        help="embedding start: random, skipgram, or pretrained vectors (a name such as glove-6b-50d, or a file)")
+    parser.add_argument("--embedding-trainable", default="true",
+                        help="pretrained embeddings: true (fine-tune), false (frozen) or N (frozen for N epochs)")
     parser.add_argument("--patience", type=int, default=2, help="early-stopping patience (epochs)")
     parser.add_argument("--validation-only", action="store_true",
                         help="tuning: report the best validation accuracy, never score the test fold")
@@ -148,8 +151,10 @@ def train_member(architecture, fit, validation, args, seed, clock, seconds):
         seed=seed,
     )
     start = clock()
+    trainable = {"true": True, "false": False}.get(args.embedding_trainable.lower())
     model.adapt(fit[0], fit[1], min_count=args.min_count,
-                embeddings="skipgram" if args.embeddings == "skipgram" else None)
+                embeddings=None if args.embeddings == "random" else args.embeddings,
+                embedding_trainable=int(args.embedding_trainable) if trainable is None else trainable)
     model.compile(learning_rate=args.learning_rate)
     adapt_seconds = clock() - start
     limit = TimeLimit(seconds - adapt_seconds, clock)

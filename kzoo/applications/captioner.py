@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from kzoo.applications.embeddings import check_embedding_trainable, initialize_embeddings, load_pretrained, start_embedding
 from kzoo.applications.task import SequenceGenerator, TFLiteSequenceGenerator
 from kzoo.export import litert
 from kzoo.seq2seq import schedules
@@ -72,21 +73,21 @@ class Captioner(SequenceGenerator):
         units: LSTM units; embedding_dim: word embedding size.
         encoder_weights: None or "imagenet" for a backbone (downloaded by Keras).
         trainable_encoder: whether the CNN is trained.
-        filters, blocks: size of "small_cnn".
+        filters: size of "small_cnn".
+        blocks: size of "small_cnn".
         dropout: dropout before the output layer.
         attention_regularization: `λ` of the doubly stochastic regulariser (soft attention).
         max_vocabulary_size: largest vocabulary `adapt()` builds.
         max_caption_length: default and largest number of generated tokens.
         seed: seed of the hard attention's sampling.
 
-    Example:
-
-    >>> import numpy as np
-    >>> cap = Captioner(image_size=(16, 16), units=8, embedding_dim=8, filters=4, blocks=2)
-    >>> cap.adapt(["a red circle", "a blue square"])
-    >>> cap.compile()
-    >>> isinstance(cap.caption(np.zeros((20, 30, 3), np.uint8)), str)
-    True
+    Examples:
+        >>> import numpy as np
+        >>> cap = Captioner(image_size=(16, 16), units=8, embedding_dim=8, filters=4, blocks=2)
+        >>> cap.adapt(["a red circle", "a blue square"])
+        >>> cap.compile()
+        >>> isinstance(cap.caption(np.zeros((20, 30, 3), np.uint8)), str)
+        True
     """
 
     output_name = "captions"
@@ -161,14 +162,22 @@ class Captioner(SequenceGenerator):
             name="decoder",
         )
 
-    def adapt(self, captions, min_count=1):
-        """Builds the word vocabulary from training captions (strings, or lists per image)."""
+    def adapt(self, captions, min_count=1, embeddings=None, embedding_trainable=True):
+        """Builds the word vocabulary from training captions (strings, or lists per image).
+
+        `embeddings` (pretrained word vectors, e.g. "glove-6b-50d") and `embedding_trainable`
+        start the decoder's word embedding as `Translator.adapt`'s `target_embeddings` do.
+        """
         if hasattr(self, "decoder"):
             raise ValueError("`adapt()` can only be called once, before training.")
+        check_embedding_trainable(embedding_trainable)
+        vectors = load_pretrained(embeddings, self.embedding_dim)
         flat = [c for texts in _check_captions(captions) for c in texts] if not isinstance(captions, tf.data.Dataset) else captions
         self.target_tokenizer.adapt(flat, self.max_vocabulary_size, min_count)
         self._make_layers()
         self.build()
+        embedding = start_embedding(self.decoder.embedding, vectors, self.target_tokenizer, flat, seed=self.seed or 0)
+        self.embedding_schedule = initialize_embeddings([embedding], embedding_trainable)
 
     def build(self, input_shape=None):
         self._require_layers()

@@ -27,11 +27,10 @@ class ClassificationReport:
             `f1_macro`, `roc_auc`, `pr_auc`, `support`.
         per_class: list of dicts `{name, precision, recall, f1, support}`, one per class.
 
-    Example:
-
-    >>> report = ClassificationReport([0, 1, 1], [[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
-    >>> round(report.metrics["accuracy"], 4), report.metrics["roc_auc"]
-    (0.6667, 1.0)
+    Examples:
+        >>> report = ClassificationReport([0, 1, 1], [[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+        >>> round(report.metrics["accuracy"], 4), report.metrics["roc_auc"]
+        (0.6667, 1.0)
     """
 
     def __init__(self, labels, probabilities, class_names=None):

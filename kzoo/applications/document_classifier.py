@@ -48,6 +48,13 @@ from keras import ops
 
 from kzoo import metrics as metrics_lib
 from kzoo.applications.compile_defaults import CompileDefaultsMixin
+from kzoo.applications.embeddings import (
+    check_embedding_trainable,
+    embedding_callbacks,
+    initialize_embeddings,
+    load_pretrained,
+    pretrained_matrix,
+)
 from kzoo.export import litert
 from kzoo.export.atomic import atomic_path
 from kzoo.layers import scores as scores_lib
@@ -171,13 +178,12 @@ class DocumentClassifier(CompileDefaultsMixin, keras.Model):
     Returns:
         Class probabilities `(batch_size, num_classes)`.
 
-    Example:
-
-    >>> model = DocumentClassifier(num_classes=2, embedding_dim=8, units=4)
-    >>> model.adapt(["a good film .", "a bad film ."])
-    >>> model.compile()
-    >>> model.predict(["a good film ."]).shape
-    (1, 2)
+    Examples:
+        >>> model = DocumentClassifier(num_classes=2, embedding_dim=8, units=4)
+        >>> model.adapt(["a good film .", "a bad film ."])
+        >>> model.compile()
+        >>> model.predict(["a good film ."]).shape
+        (1, 2)
     """
 
     def __init__(
@@ -287,7 +293,7 @@ class DocumentClassifier(CompileDefaultsMixin, keras.Model):
                 "The DocumentClassifier has no vocabulary yet: call `adapt(documents)` or pass `vocabulary`."
             )
 
-    def adapt(self, documents, labels=None, min_count=2, embeddings=None):
+    def adapt(self, documents, labels=None, min_count=2, embeddings=None, embedding_trainable=True):
         """Builds the word vocabulary (tensorflow-text) from training documents, then the layers.
 
         Args:
@@ -298,14 +304,20 @@ class DocumentClassifier(CompileDefaultsMixin, keras.Model):
                 the documents you validate on).
             min_count: words seen fewer times become `[UNK]`; 2 drops the hapaxes that a small
                 corpus cannot learn anything about.
-            embeddings: the learned embedding's starting values: None (random), "skipgram"
-                (word2vec skip-gram vectors trained on `documents`, `kzoo.text.skipgram_vectors`)
-                or an array `(vocabulary_size, embedding_dim)` in the order of the vocabulary.
+            embeddings: the word embedding's starting values: None (random); "skipgram"
+                (word2vec skip-gram vectors trained on `documents`, `kzoo.text.skipgram_vectors`);
+                pretrained vectors: a name such as "glove-6b-50d", a GloVe / word2vec text file,
+                a `kzoo.text.WordVectors` or a `(words, matrix)` pair (`kzoo.text.load_word_vectors`;
+                their dimension must equal `embedding_dim`; the coverage is printed); or an array
+                `(vocabulary_size, embedding_dim)` in the order of the vocabulary.
+            embedding_trainable: True (fine-tune the embedding), False (keep it frozen) or an
+                int N (frozen for the first N epochs of `fit`, then fine-tuned).
         """
         if hasattr(self, "classifier"):
             raise ValueError("`adapt()` can only be called once, before training.")
-        if isinstance(embeddings, str) and embeddings != "skipgram":
-            raise ValueError(f"`embeddings` must be None, 'skipgram' or an array. Received: embeddings={embeddings!r}")
+        embedding_trainable = check_embedding_trainable(embedding_trainable)
+        if not (isinstance(embeddings, str) and embeddings == "skipgram"):
+            embeddings = load_pretrained(embeddings, self.embedding_dim)
         if isinstance(documents, tf.data.Dataset):
             documents, found = _unpack_dataset(documents)
             labels = found if labels is None else labels
@@ -321,15 +333,11 @@ class DocumentClassifier(CompileDefaultsMixin, keras.Model):
             raise ValueError("`label_features=True` needs the training labels: call `adapt(documents, labels)`.")
         self.document_tokenizer.adapt(documents, self.max_vocabulary_size, min_count)
         size = self.document_tokenizer.vocabulary_size
-        if embeddings is not None and not isinstance(embeddings, str):
-            embeddings = np.asarray(embeddings, "float32")
-            if embeddings.shape != (size, self.embedding_dim):
-                raise ValueError(
-                    f"`embeddings` must have shape (vocabulary_size, embedding_dim) = ({size}, {self.embedding_dim}). "
-                    f"Received: embeddings with shape {embeddings.shape}"
-                )
+        if isinstance(embeddings, np.ndarray):
+            embeddings = pretrained_matrix(embeddings, self.document_tokenizer.vocabulary)  # rows checked before building
         self._make_layers()
         self.build()
+        self.embedding_schedule = None
         if embeddings is None and not self.label_features:
             return
         batches = [
@@ -337,10 +345,12 @@ class DocumentClassifier(CompileDefaultsMixin, keras.Model):
             for i in range(0, len(documents), 256)
         ]
         ids = np.concatenate(batches) if batches else np.zeros((0, self.max_sentences, self.max_words), "int32")  # (N, S, W)
-        if isinstance(embeddings, str):
+        if isinstance(embeddings, str) and embeddings == "skipgram":
             embeddings = word_vectors.skipgram_vectors(ids, size, self.embedding_dim, seed=self.seed or 0)
-        if embeddings is not None:
-            self.embedding.embeddings.assign(embeddings)
+        elif embeddings is not None and not isinstance(embeddings, np.ndarray):
+            counts = np.bincount(ids.ravel(), minlength=size)
+            embeddings = pretrained_matrix(embeddings, self.document_tokenizer.vocabulary, seed=self.seed or 0, counts=counts)
+        self.embedding_schedule = initialize_embeddings([(self.embedding, embeddings)], embedding_trainable)
         if self.label_features:
             ratios = word_vectors.log_count_ratios(ids, labels, size, self.num_classes)
             self.label_embedding.embeddings.assign(ratios)
@@ -480,6 +490,7 @@ class DocumentClassifier(CompileDefaultsMixin, keras.Model):
         train = self._as_ids(x if y is None else (x, y), batch_size, shuffle=shuffle)
         if validation_data is not None:
             validation_data = self._as_ids(validation_data, batch_size, shuffle=False)
+        kwargs["callbacks"] = embedding_callbacks(self, kwargs.get("callbacks"))
         return super().fit(train, validation_data=validation_data, shuffle=False, **kwargs)
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):

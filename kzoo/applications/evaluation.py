@@ -24,10 +24,9 @@ def score_texts(hypotheses, references, metrics=("bleu",), lowercase=False):
     Returns:
         A dict name -> float.
 
-    Example:
-
-    >>> score_texts(["a red circle ."], [["a red circle .", "a circle ."]])
-    {'bleu': 100.0}
+    Examples:
+        >>> score_texts(["a red circle ."], [["a red circle .", "a circle ."]])
+        {'bleu': 100.0}
     """
     from kzoo import metrics as metrics_lib
 

@@ -58,11 +58,15 @@ class SpeechToText(SequenceGenerator):
         sample_rate: the model's audio rate in Hz (`transcribe` resamples other rates to it).
         decoder: "ctc", "attention" or "joint" (see the module docstring).
         ctc_weight: weight of the CTC loss in joint training, in (0, 1).
-        num_mel_bins, frame_length_ms, frame_step_ms: the log-mel front end.
+        num_mel_bins: the log-mel front end.
+        frame_length_ms: the log-mel front end.
+        frame_step_ms: the log-mel front end.
         subsampling: 1, 2 or 4, the encoder's reduction of the frame rate.
         filters: channels of the subsampling convolutions.
-        encoder_units, encoder_layers: BiLSTM units per direction and layers.
-        units, embedding_dim: the attention decoder's LSTM units and character embedding size.
+        encoder_units: BiLSTM units per direction and layers.
+        encoder_layers: BiLSTM units per direction and layers.
+        units: the attention decoder's LSTM units and character embedding size.
+        embedding_dim: the attention decoder's LSTM units and character embedding size.
         score: the attention score ("concat" is Bahdanau's additive score, as in LAS).
         spec_augment: SpecAugment masks in training.
         dropout: dropout between encoder layers and before the decoder's output layer.
@@ -74,15 +78,14 @@ class SpeechToText(SequenceGenerator):
             It can be changed later by assigning `model.decode_with`.
         seed: seed of SpecAugment and dropout.
 
-    Example:
-
-    >>> import numpy as np
-    >>> stt = SpeechToText(sample_rate=8000, num_mel_bins=16, filters=4, encoder_units=8,
-    ...                    encoder_layers=1, units=8, embedding_dim=4)
-    >>> stt.adapt(["one two", "three"])
-    >>> stt.compile()
-    >>> isinstance(stt.transcribe(np.zeros(4000, "float32")), str)
-    True
+    Examples:
+        >>> import numpy as np
+        >>> stt = SpeechToText(sample_rate=8000, num_mel_bins=16, filters=4, encoder_units=8,
+        ...                    encoder_layers=1, units=8, embedding_dim=4)
+        >>> stt.adapt(["one two", "three"])
+        >>> stt.compile()
+        >>> isinstance(stt.transcribe(np.zeros(4000, "float32")), str)
+        True
     """
 
     output_name = "transcripts"

@@ -26,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from kzoo.applications.compile_defaults import CompileDefaultsMixin
+from kzoo.applications.embeddings import embedding_callbacks
 from kzoo.export import litert
 from kzoo.export.atomic import atomic_path
 from kzoo.seq2seq import samplers as samplers_lib
@@ -253,6 +254,7 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
         if isinstance(validation_data, tuple) and len(validation_data) == 2 and isinstance(validation_data[0], (list, np.ndarray)):
             validation_data = self.make_dataset(*validation_data, shuffle=False)
         validation_data = self._as_ids(validation_data) if validation_data is not None else None
+        kwargs["callbacks"] = embedding_callbacks(self, kwargs.get("callbacks"))
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)  # a Dataset shuffles itself; Keras warns otherwise
         return super().fit(self._as_ids(x), y, batch_size=batch_size, validation_data=validation_data, **kwargs)

@@ -17,6 +17,7 @@ References:
 import keras
 import tensorflow as tf
 
+from kzoo.applications.embeddings import check_embedding_trainable, initialize_embeddings, load_pretrained, start_embedding
 from kzoo.applications.task import SequenceGenerator, TFLiteSequenceGenerator
 from kzoo.export import litert
 from kzoo.seq2seq import schedules
@@ -49,7 +50,9 @@ class Translator(SequenceGenerator):
     """Attention encoder-decoder that translates strings, trained with `fit`.
 
     Args:
-        source_vocabulary, target_vocabulary: token lists (see `kzoo.text.Tokenizer`), or None
+        source_vocabulary: token lists (see `kzoo.text.Tokenizer`), or None
+            to build them with `adapt()`.
+        target_vocabulary: token lists (see `kzoo.text.Tokenizer`), or None
             to build them with `adapt()`.
         tokenizer: "word" or "wordpiece".
         lowercase: whether text is case-folded.
@@ -75,13 +78,12 @@ class Translator(SequenceGenerator):
         max_target_length: default and largest number of output tokens of `translate`.
         seed: seed of scheduled sampling.
 
-    Example:
-
-    >>> tr = Translator(units=8, embedding_dim=8)
-    >>> tr.adapt(["hola mundo"], ["hello world"])
-    >>> tr.compile()
-    >>> isinstance(tr.translate("hola"), str)
-    True
+    Examples:
+        >>> tr = Translator(units=8, embedding_dim=8)
+        >>> tr.adapt(["hola mundo"], ["hello world"])
+        >>> tr.compile()
+        >>> isinstance(tr.translate("hola"), str)
+        True
     """
 
     def __init__(
@@ -166,20 +168,41 @@ class Translator(SequenceGenerator):
                 "or pass `source_vocabulary` and `target_vocabulary`."
             )
 
-    def adapt(self, source_texts, target_texts, min_count=1):
+    def adapt(
+        self, source_texts, target_texts, min_count=1, source_embeddings=None, target_embeddings=None, embedding_trainable=True
+    ):
         """Builds both vocabularies (tensorflow-text) from training texts, then the layers.
 
         Args:
-            source_texts, target_texts: lists of strings or `tf.data.Dataset`s of strings.
+            source_texts: lists of strings or `tf.data.Dataset`s of strings.
+            target_texts: lists of strings or `tf.data.Dataset`s of strings.
             min_count: words seen fewer times are left out of word vocabularies.
+            source_embeddings: pretrained vectors for the source embedding: a name such as
+                "glove-6b-50d", a GloVe / word2vec text file, a `kzoo.text.WordVectors`, a
+                `(words, matrix)` pair, or an array `(vocabulary_size, embedding_dim)`; their
+                dimension must equal `embedding_dim` (see `kzoo.applications.embeddings`).
+            target_embeddings: the same for the target (decoder) embedding.
+            embedding_trainable: for the pretrained embeddings: True (fine-tuned), False
+                (frozen) or an int N (frozen for the first N epochs of `fit`).
         """
         if hasattr(self, "decoder"):
             raise ValueError("`adapt()` can only be called once, before training.")
+        check_embedding_trainable(embedding_trainable)
+        source_vectors = load_pretrained(source_embeddings, self.embedding_dim, "source_embeddings")
+        target_vectors = load_pretrained(target_embeddings, self.embedding_dim, "target_embeddings")
         source_size, target_size = self.max_vocabulary_size
         self.source_tokenizer.adapt(source_texts, source_size, min_count)
         self.target_tokenizer.adapt(target_texts, target_size, min_count)
         self._make_layers()
         self.build()
+        seed = self.seed or 0
+        self.embedding_schedule = initialize_embeddings(
+            [
+                start_embedding(self.encoder.embedding, source_vectors, self.source_tokenizer, source_texts, "source_embeddings", seed),
+                start_embedding(self.decoder.embedding, target_vectors, self.target_tokenizer, target_texts, "target_embeddings", seed),
+            ],
+            embedding_trainable,
+        )
 
     def build(self, input_shape=None):
         self._require_layers()

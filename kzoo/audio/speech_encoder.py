@@ -36,7 +36,8 @@ class SpeechEncoder(keras.layers.Layer):
     Args:
         sample_rate: audio sample rate in Hz.
         num_mel_bins: mel bands of the front end.
-        frame_length_ms, frame_step_ms: analysis window and hop.
+        frame_length_ms: analysis window and hop.
+        frame_step_ms: analysis window and hop.
         subsampling: 1, 2 or 4, the factor by which the convolutions shorten the frame sequence.
         filters: channels of the subsampling convolutions.
         units: LSTM units per direction.
@@ -51,13 +52,12 @@ class SpeechEncoder(keras.layers.Layer):
     Returns:
         `(memory (batch_size, S, 2·units), mask (batch_size, S) bool, None)`.
 
-    Example:
-
-    >>> import numpy as np
-    >>> enc = SpeechEncoder(sample_rate=8000, num_mel_bins=16, filters=4, units=8, num_layers=1)
-    >>> memory, mask, _ = enc(np.zeros((2, 8000), "float32"), np.array([8000, 4000]))
-    >>> tuple(memory.shape), mask.numpy().sum(axis=1).tolist()
-    ((2, 50, 16), [50, 25])
+    Examples:
+        >>> import numpy as np
+        >>> enc = SpeechEncoder(sample_rate=8000, num_mel_bins=16, filters=4, units=8, num_layers=1)
+        >>> memory, mask, _ = enc(np.zeros((2, 8000), "float32"), np.array([8000, 4000]))
+        >>> tuple(memory.shape), mask.numpy().sum(axis=1).tolist()
+        ((2, 50, 16), [50, 25])
     """
 
     def __init__(

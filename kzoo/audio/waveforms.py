@@ -62,15 +62,14 @@ def read_wav(source):
         ValueError: naming the source and what is wrong: not a RIFF/WAVE file, no `fmt ` or
             `data` chunk, a truncated chunk, an unsupported format tag or bit depth.
 
-    Example:
-
-    >>> import io, wave
-    >>> buffer = io.BytesIO()
-    >>> with wave.open(buffer, "wb") as f:
-    ...     f.setnchannels(1); f.setsampwidth(2); f.setframerate(8000)
-    ...     f.writeframes(np.array([0, 16384, -32768], "<i2").tobytes())
-    >>> read_wav(buffer.getvalue())
-    (array([ 0. ,  0.5, -1. ], dtype=float32), 8000)
+    Examples:
+        >>> import io, wave
+        >>> buffer = io.BytesIO()
+        >>> with wave.open(buffer, "wb") as f:
+        ...     f.setnchannels(1); f.setsampwidth(2); f.setframerate(8000)
+        ...     f.writeframes(np.array([0, 16384, -32768], "<i2").tobytes())
+        >>> read_wav(buffer.getvalue())
+        (array([ 0. ,  0.5, -1. ], dtype=float32), 8000)
     """
     data, where = _read_source(source)
 
@@ -172,13 +171,12 @@ def write_wav(path, samples, sample_rate):
             outside [-1, 1] are clipped instead of rejected.
         sample_rate: samples per second, a positive int.
 
-    Example:
-
-    >>> import tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
-    >>> write_wav(path, [0.0, 0.5, -2.0], 16000)
-    >>> read_wav(path)
-    (array([ 0. ,  0.5, -1. ], dtype=float32), 16000)
+    Examples:
+        >>> import tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
+        >>> write_wav(path, [0.0, 0.5, -2.0], 16000)
+        >>> read_wav(path)
+        (array([ 0. ,  0.5, -1. ], dtype=float32), 16000)
     """
     _check_rate("sample_rate", sample_rate)
     array = np.asarray(samples)
@@ -219,15 +217,14 @@ def check_audio(audio, name="audio"):
         ValueError: no samples, more than 2 dimensions, NaN or inf (the first bad sample is
             named), floats beyond [-1, 1], int64 beyond the int16 range.
 
-    Example:
-
-    >>> check_audio(np.array([0, 16384, -32768], "int16"))
-    array([ 0. ,  0.5, -1. ], dtype=float32)
-    >>> check_audio(np.array([[1.0, 0.0], [0.5, 0.5]]))  # (samples, 2) stereo to mono
-    array([0.5, 0.5], dtype=float32)
-    >>> check_audio([0.5, 2.0], name="waveform")
-    Traceback (most recent call last):
-    ValueError: `waveform` floats must lie in [-1, 1]; pass int16 PCM as int16. Received: max |waveform|=2 at sample 1
+    Examples:
+        >>> check_audio(np.array([0, 16384, -32768], "int16"))
+        array([ 0. ,  0.5, -1. ], dtype=float32)
+        >>> check_audio(np.array([[1.0, 0.0], [0.5, 0.5]]))  # (samples, 2) stereo to mono
+        array([0.5, 0.5], dtype=float32)
+        >>> check_audio([0.5, 2.0], name="waveform")
+        Traceback (most recent call last):
+        ValueError: `waveform` floats must lie in [-1, 1]; pass int16 PCM as int16. Received: max |waveform|=2 at sample 1
     """
     return _to_mono(audio, name, unit_range=True)
 
@@ -325,10 +322,9 @@ def resample(samples, orig_rate, target_rate):
         A float32 array `(ceil(len(samples) * target_rate / orig_rate),)`; a copy when the rates
         are equal.
 
-    Example:
-
-    >>> resample(np.ones(8, "float32"), 16000, 8000).shape
-    (4,)
+    Examples:
+        >>> resample(np.ones(8, "float32"), 16000, 8000).shape
+        (4,)
     """
     _check_rate("orig_rate", orig_rate)
     _check_rate("target_rate", target_rate)
@@ -399,12 +395,11 @@ def split_at_silences(samples, sample_rate, max_seconds=20.0, frame_ms=10.0):
         each end is the next start, the last end is `len(samples)`, no span is longer than
         `max_seconds`; one span when the whole signal fits.
 
-    Example:
-
-    >>> tone = 0.5 * np.ones(8000, "float32")
-    >>> tone[5000:5200] = 0.0  # a pause
-    >>> split_at_silences(tone, 1000, max_seconds=6.0)
-    [(0, 5195), (5195, 8000)]
+    Examples:
+        >>> tone = 0.5 * np.ones(8000, "float32")
+        >>> tone[5000:5200] = 0.0  # a pause
+        >>> split_at_silences(tone, 1000, max_seconds=6.0)
+        [(0, 5195), (5195, 8000)]
     """
     _check_rate("sample_rate", sample_rate)
     for arg, value in (("max_seconds", max_seconds), ("frame_ms", frame_ms)):

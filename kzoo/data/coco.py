@@ -65,13 +65,12 @@ def load_coco_captions(path=None, split="val2017", limit=None):
         split: "train2017" or "val2017" (official layout and downloads).
         limit: at most this many images (the first by image id).
 
-    Example:
-
-    >>> import os
-    >>> folder = os.path.join("..", "shared", "data", "captioning", "coco_mini")
-    >>> paths, captions = load_coco_captions(folder) if os.path.isdir(folder) else (["x.jpg"], [["a"] * 5])
-    >>> len(paths) == len(captions), all(len(c) >= 1 for c in captions)
-    (True, True)
+    Examples:
+        >>> import os
+        >>> folder = os.path.join("..", "shared", "data", "captioning", "coco_mini")
+        >>> paths, captions = load_coco_captions(folder) if os.path.isdir(folder) else (["x.jpg"], [["a"] * 5])
+        >>> len(paths) == len(captions), all(len(c) >= 1 for c in captions)
+        (True, True)
     """
     if split not in ("train2017", "val2017"):
         raise ValueError(f"`split` must be 'train2017' or 'val2017'. Received: split={split!r}")

@@ -15,11 +15,10 @@ Documents are one sentence per line when `newlines=True`, and one paragraph othe
 splitting by punctuation). The corpus is a pure function of `seed`; the test split is fixed by a
 hash of the text, so a document is never in both splits.
 
-Example:
-
->>> texts, labels = load_documents_corpus("test", size=400)
->>> len(texts) == len(labels) > 20 and set(labels) == {0, 1}
-True
+Examples:
+    >>> texts, labels = load_documents_corpus("test", size=400)
+    >>> len(texts) == len(labels) > 20 and set(labels) == {0, 1}
+    True
 """
 
 import hashlib

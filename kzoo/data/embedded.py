@@ -188,11 +188,10 @@ def load_embedded(split="train", size=30000, test_fraction=0.03, seed=0):
     Returns:
         `(sources, targets)`, two lists of strings of equal length, duplicates removed.
 
-    Example:
-
-    >>> sources, targets = load_embedded("test", size=2000)
-    >>> len(sources) == len(targets) and len(sources) > 20
-    True
+    Examples:
+        >>> sources, targets = load_embedded("test", size=2000)
+        >>> len(sources) == len(targets) and len(sources) > 20
+        True
     """
     if split not in ("train", "test", "all"):
         raise ValueError(f"`split` must be 'train', 'test' or 'all'. Received: split={split!r}")

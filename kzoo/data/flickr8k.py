@@ -66,15 +66,14 @@ def load_flickr8k(path=None, split="test", limit=None, cache_dir=None):
         limit: at most this many images (in the split file's order).
         cache_dir: where `path=None` downloads to (default `~/.cache/kzoo/flickr8k`).
 
-    Example:
-
-    >>> import os, tempfile
-    >>> folder = tempfile.mkdtemp()
-    >>> _ = open(os.path.join(folder, "Flickr8k.token.txt"), "w").write("a.jpg#0\\tA dog runs .\\na.jpg#1\\tA dog .\\n")
-    >>> _ = open(os.path.join(folder, "Flickr_8k.testImages.txt"), "w").write("a.jpg\\n")
-    >>> paths, captions = load_flickr8k(folder)
-    >>> os.path.basename(paths[0]), captions[0]
-    ('a.jpg', ['A dog runs .', 'A dog .'])
+    Examples:
+        >>> import os, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = open(os.path.join(folder, "Flickr8k.token.txt"), "w").write("a.jpg#0\\tA dog runs .\\na.jpg#1\\tA dog .\\n")
+        >>> _ = open(os.path.join(folder, "Flickr_8k.testImages.txt"), "w").write("a.jpg\\n")
+        >>> paths, captions = load_flickr8k(folder)
+        >>> os.path.basename(paths[0]), captions[0]
+        ('a.jpg', ['A dog runs .', 'A dog .'])
     """
     if split not in _SPLITS:
         raise ValueError(f"`split` must be one of {sorted(_SPLITS)}. Received: split={split!r}")

@@ -63,11 +63,10 @@ def make_pairs_dataset(
         A dataset of `(source, target)` pairs of string tensors `(batch_size,)` (the last batch
         of each bucket may be smaller).
 
-    Example:
-
-    >>> ds = make_pairs_dataset(["a b", "c"], ["x y", "z"], batch_size=2, shuffle=False)
-    >>> [tuple(t.shape) for t in next(iter(ds))]
-    [(2,), (2,)]
+    Examples:
+        >>> ds = make_pairs_dataset(["a b", "c"], ["x y", "z"], batch_size=2, shuffle=False)
+        >>> [tuple(t.shape) for t in next(iter(ds))]
+        [(2,), (2,)]
     """
     sources, _ = check_texts(sources, "sources")
     targets, _ = check_texts(targets, "targets")

@@ -25,13 +25,12 @@ training, in a combination never seen in training.
 The corpus is a pure function of `(split, image_size, seed)`, and the first `n` images of a split
 do not depend on `num_images`.
 
-Example:
-
->>> scenes = load_scenes("test_novel", num_images=2)
->>> scenes["images"].shape, scenes["images"].dtype
-((2, 64, 64, 3), dtype('uint8'))
->>> [len(captions) for captions in scenes["captions"]]
-[5, 5]
+Examples:
+    >>> scenes = load_scenes("test_novel", num_images=2)
+    >>> scenes["images"].shape, scenes["images"].dtype
+    ((2, 64, 64, 3), dtype('uint8'))
+    >>> [len(captions) for captions in scenes["captions"]]
+    [5, 5]
 """
 
 import functools
@@ -176,11 +175,10 @@ def scenes_vocabulary():
     Returns:
         A sorted list of strings.
 
-    Example:
-
-    >>> vocabulary = scenes_vocabulary()
-    >>> "left" in vocabulary and "purple" in vocabulary and "." in vocabulary
-    True
+    Examples:
+        >>> vocabulary = scenes_vocabulary()
+        >>> "left" in vocabulary and "purple" in vocabulary and "." in vocabulary
+        True
     """
     words = {"a", "the"} | set(SCENE_COLOURS) | set(SCENE_SHAPES)
     words |= {w for synonyms in _SIZE_WORDS.values() for w in synonyms}
@@ -209,15 +207,14 @@ def load_scenes(split="train", num_images=None, image_size=64, seed=0):
         ("small" or "large") and `box`, `(x0, y0, x1, y1)` in pixels of the image: the object
         covers rows `y0 <= row < y1` and columns `x0 <= column < x1` and touches all four sides.
 
-    Example:
-
-    >>> scenes = load_scenes("train", num_images=3, image_size=32)
-    >>> scenes["images"].shape
-    (3, 32, 32, 3)
-    >>> sorted(scenes["objects"][0][0])
-    ['box', 'colour', 'shape', 'size']
-    >>> all(caption.endswith(" .") for captions in scenes["captions"] for caption in captions)
-    True
+    Examples:
+        >>> scenes = load_scenes("train", num_images=3, image_size=32)
+        >>> scenes["images"].shape
+        (3, 32, 32, 3)
+        >>> sorted(scenes["objects"][0][0])
+        ['box', 'colour', 'shape', 'size']
+        >>> all(caption.endswith(" .") for captions in scenes["captions"] for caption in captions)
+        True
     """
     if split not in _SPLITS:
         raise ValueError(f"`split` must be 'train', 'test_seen' or 'test_novel'. Received: split={split!r}")

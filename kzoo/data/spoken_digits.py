@@ -30,13 +30,12 @@ silence before and after, white noise at the speaker's signal-to-noise ratio, pe
 first `n` utterances do not depend on `num_utterances`. 1,000 utterances (24 minutes of audio at
 8 kHz) take about 2.5 seconds on one CPU core.
 
-Example:
-
->>> corpus = load_spoken_digits("train", num_utterances=3, seed=0)
->>> corpus["sample_rate"], len(corpus["audio"]), corpus["audio"][0].dtype
-(8000, 3, dtype('float32'))
->>> all(w in DIGIT_WORDS for t in corpus["transcripts"] for w in t.split())
-True
+Examples:
+    >>> corpus = load_spoken_digits("train", num_utterances=3, seed=0)
+    >>> corpus["sample_rate"], len(corpus["audio"]), corpus["audio"][0].dtype
+    (8000, 3, dtype('float32'))
+    >>> all(w in DIGIT_WORDS for t in corpus["transcripts"] for w in t.split())
+    True
 """
 
 import random
@@ -282,11 +281,10 @@ def load_spoken_digits(split="train", num_utterances=1000, min_words=1, max_word
         `transcripts` (digit words separated by single spaces), `speakers` (speaker ids such as
         "train07" / "test03") and `digits` (list of lists of int).
 
-    Example:
-
-    >>> words = load_spoken_digits("test", num_utterances=2, min_words=1, max_words=1, seed=1)
-    >>> len(words["audio"]), len(words["transcripts"][0].split())
-    (2, 1)
+    Examples:
+        >>> words = load_spoken_digits("test", num_utterances=2, min_words=1, max_words=1, seed=1)
+        >>> len(words["audio"]), len(words["transcripts"][0].split())
+        (2, 1)
     """
     if split not in _SPEAKERS:
         raise ValueError(f"`split` must be 'train' or 'test'. Received: split={split!r}")

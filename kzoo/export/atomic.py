@@ -13,10 +13,9 @@ class atomic_path:
     Works for files and directories (a SavedModel folder). On error the temporary path is
     removed and whatever was at `path` before is left untouched.
 
-    Example:
-
-    >>> with atomic_path("/tmp/kzoo_example.txt") as tmp:
-    ...     _ = open(tmp, "w").write("done")
+    Examples:
+        >>> with atomic_path("/tmp/kzoo_example.txt") as tmp:
+        ...     _ = open(tmp, "w").write("done")
     """
 
     def __init__(self, path):

@@ -69,13 +69,12 @@ class Attention(keras.layers.Layer):
     Returns:
         `output (batch_size, Tq, Dv)`, and the weights if asked.
 
-    Example:
-
-    >>> import numpy as np
-    >>> layer = Attention(score="general")
-    >>> out, w = layer([np.ones((2, 3, 4)), np.ones((2, 5, 6))], return_attention_scores=True)
-    >>> tuple(out.shape), tuple(w.shape)
-    ((2, 3, 6), (2, 3, 5))
+    Examples:
+        >>> import numpy as np
+        >>> layer = Attention(score="general")
+        >>> out, w = layer([np.ones((2, 3, 4)), np.ones((2, 5, 6))], return_attention_scores=True)
+        >>> tuple(out.shape), tuple(w.shape)
+        ((2, 3, 6), (2, 3, 5))
     """
 
     def __init__(self, score="dot", dropout=0.0, seed=None, **kwargs):

@@ -38,11 +38,10 @@ class AttentionPooling(keras.layers.Layer):
     Returns:
         `(batch_size, D)`, and the weights if asked. A fully masked sequence pools to zeros.
 
-    Example:
-
-    >>> import numpy as np
-    >>> AttentionPooling()(np.ones((2, 7, 3), "float32")).shape
-    TensorShape([2, 3])
+    Examples:
+        >>> import numpy as np
+        >>> AttentionPooling()(np.ones((2, 7, 3), "float32")).shape
+        TensorShape([2, 3])
     """
 
     def __init__(self, score="concat", query_dim=None, dropout=0.0, seed=None, **kwargs):

@@ -6,12 +6,11 @@ __all__ = ["check_rank", "check_same_batch"]
 def check_rank(name, shape, axes):
     """Raises a ValueError unless `shape` has one axis per name in `axes`.
 
-    Example:
-
-    >>> check_rank("query", (2, 3, 4), ("batch_size", "length", "dim"))
-    >>> check_rank("query", (3, 4), ("batch_size", "length", "dim"))
-    Traceback (most recent call last):
-    ValueError: `query` must have shape (batch_size, length, dim), a rank-3 tensor. Received: query.shape=(3, 4)
+    Examples:
+        >>> check_rank("query", (2, 3, 4), ("batch_size", "length", "dim"))
+        >>> check_rank("query", (3, 4), ("batch_size", "length", "dim"))
+        Traceback (most recent call last):
+        ValueError: `query` must have shape (batch_size, length, dim), a rank-3 tensor. Received: query.shape=(3, 4)
     """
     shape = tuple(shape)
     if len(shape) != len(axes):

@@ -33,12 +33,11 @@ class HardAttention(Attention):
     Call arguments and returns are those of `kzoo.layers.Attention`; the weights are one-hot over
     the unmasked keys (all zero on a fully masked row).
 
-    Example:
-
-    >>> import numpy as np
-    >>> q = np.array([[[1.0, 0.0]]]); v = np.array([[[1.0, 0.0], [0.0, 1.0]]])
-    >>> HardAttention()([q, v]).numpy().tolist()
-    [[[1.0, 0.0]]]
+    Examples:
+        >>> import numpy as np
+        >>> q = np.array([[[1.0, 0.0]]]); v = np.array([[[1.0, 0.0], [0.0, 1.0]]])
+        >>> HardAttention()([q, v]).numpy().tolist()
+        [[[1.0, 0.0]]]
     """
 
     def __init__(self, score="dot", temperature=1.0, seed=None, **kwargs):

@@ -47,13 +47,12 @@ class HierarchicalAttention(keras.layers.Layer):
         The document vector `(batch_size, H)` (`H = units · (2 if bidirectional else 1)`, or `D`
         when `rnn=None`), and `(word_weights, sentence_weights)` if asked.
 
-    Example:
-
-    >>> import numpy as np
-    >>> layer = HierarchicalAttention(units=4)
-    >>> doc, words, sents = layer(np.ones((2, 3, 5, 8), "float32"), return_attention_scores=True)
-    >>> tuple(doc.shape), tuple(words.shape), tuple(sents.shape)
-    ((2, 8), (2, 3, 5), (2, 3))
+    Examples:
+        >>> import numpy as np
+        >>> layer = HierarchicalAttention(units=4)
+        >>> doc, words, sents = layer(np.ones((2, 3, 5, 8), "float32"), return_attention_scores=True)
+        >>> tuple(doc.shape), tuple(words.shape), tuple(sents.shape)
+        ((2, 8), (2, 3, 5), (2, 3))
     """
 
     def __init__(

@@ -47,14 +47,13 @@ class LocalAttention(Attention):
         `output (batch_size, Tq, Dv)`, and the weights `(batch_size, Tq, Tv)` when
         `return_attention_scores=True`.
 
-    Example:
-
-    >>> import numpy as np
-    >>> layer = LocalAttention(window=1, mode="monotonic", score="dot")
-    >>> x = np.random.rand(1, 5, 4).astype("float32")
-    >>> w = layer([x, x], return_attention_scores=True)[1].numpy()
-    >>> float(w[0, 0, 2:].sum())
-    0.0
+    Examples:
+        >>> import numpy as np
+        >>> layer = LocalAttention(window=1, mode="monotonic", score="dot")
+        >>> x = np.random.rand(1, 5, 4).astype("float32")
+        >>> w = layer([x, x], return_attention_scores=True)[1].numpy()
+        >>> float(w[0, 0, 2:].sum())
+        0.0
     """
 
     def __init__(self, score="general", window=4, mode="monotonic", position_units=None, **kwargs):

@@ -49,15 +49,14 @@ class LogMelSpectrogram(keras.layers.Layer):
         `frames = ceil(samples / frame_step)`, zero at invalid frames, and a boolean mask
         `(batch_size, frames)` that is True for the first `num_frames(lengths)` frames of a row.
 
-    Example:
-
-    >>> import numpy as np
-    >>> layer = LogMelSpectrogram()
-    >>> features, mask = layer(np.zeros((2, 16000), "float32"), np.array([16000, 8000]))
-    >>> features.shape, mask.shape
-    (TensorShape([2, 100, 80]), TensorShape([2, 100]))
-    >>> np.asarray(layer.num_frames(np.array([16000, 8000, 1, 0])))
-    array([100,  50,   1,   0]...)
+    Examples:
+        >>> import numpy as np
+        >>> layer = LogMelSpectrogram()
+        >>> features, mask = layer(np.zeros((2, 16000), "float32"), np.array([16000, 8000]))
+        >>> features.shape, mask.shape
+        (TensorShape([2, 100, 80]), TensorShape([2, 100]))
+        >>> np.asarray(layer.num_frames(np.array([16000, 8000, 1, 0])))
+        array([100,  50,   1,   0]...)
     """
 
     def __init__(

@@ -35,18 +35,19 @@ class MultiHeadAttention(keras.layers.Layer):
     Call arguments:
         inputs: `[query, value]` or `[query, value, key]` as in `kzoo.layers.Attention`.
         mask: `[query_mask, value_mask]`, booleans `(batch_size, Tq)` and `(batch_size, Tv)`.
-        training, return_attention_scores, use_causal_mask: as in `kzoo.layers.Attention`.
+        training: as in `kzoo.layers.Attention`.
+        return_attention_scores: as in `kzoo.layers.Attention`.
+        use_causal_mask: as in `kzoo.layers.Attention`.
 
     Returns:
         `output (batch_size, Tq, output_dim)`, and with `return_attention_scores=True` the
         weights `(batch_size, num_heads, Tq, Tv)`.
 
-    Example:
-
-    >>> import numpy as np
-    >>> x = np.random.rand(2, 5, 8).astype("float32")
-    >>> MultiHeadAttention(num_heads=2, key_dim=4)([x, x]).shape
-    TensorShape([2, 5, 8])
+    Examples:
+        >>> import numpy as np
+        >>> x = np.random.rand(2, 5, 8).astype("float32")
+        >>> MultiHeadAttention(num_heads=2, key_dim=4)([x, x]).shape
+        TensorShape([2, 5, 8])
     """
 
     def __init__(

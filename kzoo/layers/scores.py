@@ -92,11 +92,10 @@ class Score(keras.layers.Layer):
 class DotScore(Score):
     """Dot-product score `qᵀk` (Luong et al. 2015).
 
-    Example:
-
-    >>> import numpy as np
-    >>> DotScore()(np.ones((1, 2, 3)), np.ones((1, 4, 3))).shape
-    TensorShape([1, 2, 4])
+    Examples:
+        >>> import numpy as np
+        >>> DotScore()(np.ones((1, 2, 3)), np.ones((1, 4, 3))).shape
+        TensorShape([1, 2, 4])
     """
 
     requires_equal_depth = True
@@ -298,10 +297,9 @@ def get(identifier, **kwargs):
             "additive"), "mlp"; a dict from `serialize`; or a `Score` layer (returned as is).
         **kwargs: passed to the score's constructor when `identifier` is a name.
 
-    Example:
-
-    >>> get("cosine").__class__.__name__
-    'CosineScore'
+    Examples:
+        >>> get("cosine").__class__.__name__
+        'CosineScore'
     """
     if isinstance(identifier, Score):
         return identifier

@@ -36,14 +36,13 @@ class SpatialAttention(keras.layers.Layer):
     Returns:
         The context `(batch_size, C)`, and the weights if asked.
 
-    Example:
-
-    >>> import numpy as np
-    >>> ctx, w = SpatialAttention()(
-    ...     [np.ones((2, 16), "float32"), np.ones((2, 7, 7, 32), "float32")],
-    ...     return_attention_scores=True)
-    >>> tuple(ctx.shape), tuple(w.shape)
-    ((2, 32), (2, 7, 7))
+    Examples:
+        >>> import numpy as np
+        >>> ctx, w = SpatialAttention()(
+        ...     [np.ones((2, 16), "float32"), np.ones((2, 7, 7, 32), "float32")],
+        ...     return_attention_scores=True)
+        >>> tuple(ctx.shape), tuple(w.shape)
+        ((2, 32), (2, 7, 7))
     """
 
     def __init__(self, score="concat", dropout=0.0, seed=None, **kwargs):

@@ -46,15 +46,14 @@ class SpecAugment(keras.layers.Layer):
     Returns:
         `(batch_size, frames, bins)`; the mask passes through.
 
-    Example:
-
-    >>> import numpy as np
-    >>> x = np.ones((2, 50, 20), "float32")
-    >>> bool(np.all(np.asarray(SpecAugment(seed=1)(x)) == x))  # inference: identity
-    True
-    >>> out = np.asarray(SpecAugment(frequency_mask_width=5, seed=1)(x, training=True))
-    >>> bool(0 < (out == 0).mean() < 1)
-    True
+    Examples:
+        >>> import numpy as np
+        >>> x = np.ones((2, 50, 20), "float32")
+        >>> bool(np.all(np.asarray(SpecAugment(seed=1)(x)) == x))  # inference: identity
+        True
+        >>> out = np.asarray(SpecAugment(frequency_mask_width=5, seed=1)(x, training=True))
+        >>> bool(0 < (out == 0).mean() < 1)
+        True
     """
 
     def __init__(

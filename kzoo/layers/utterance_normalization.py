@@ -35,12 +35,11 @@ class UtteranceNormalization(keras.layers.Layer):
     Returns:
         `(batch_size, frames, bins)`; the mask passes through.
 
-    Example:
-
-    >>> import numpy as np
-    >>> x = np.array([[[1.0], [3.0], [100.0]]], "float32")
-    >>> np.asarray(UtteranceNormalization()(x, mask=np.array([[True, True, False]])))[0, :, 0].round(3)
-    array([-1.,  1.,  0.], dtype=float32)
+    Examples:
+        >>> import numpy as np
+        >>> x = np.array([[[1.0], [3.0], [100.0]]], "float32")
+        >>> np.asarray(UtteranceNormalization()(x, mask=np.array([[True, True, False]])))[0, :, 0].round(3)
+        array([-1.,  1.,  0.], dtype=float32)
     """
 
     def __init__(self, epsilon=1e-5, **kwargs):

@@ -142,7 +142,9 @@ def groups_from_scores(scores, positive, weights, drop_zero_weight=True):
     """Cumulative weighted positives and negatives at each distinct score, highest score first.
 
     Args:
-        scores, positive, weights: `(N,)` float64.
+        scores: `(N,)` float64.
+        positive: `(N,)` float64.
+        weights: `(N,)` float64.
         drop_zero_weight: leave zero-weight samples out of the thresholds (as scikit-learn's
             curves). Areas do not depend on it: such a sample moves no count.
 
@@ -231,7 +233,9 @@ def exact_groups(keys, scores, positive, weights):
 
     Args:
         keys: `(K,)` int64 packed unit-weight samples (see `descending_key`).
-        scores, positive, weights: `(N,)` float64 samples, merged with the keys.
+        scores: `(N,)` float64 samples, merged with the keys.
+        positive: `(N,)` float64 samples, merged with the keys.
+        weights: `(N,)` float64 samples, merged with the keys.
 
     Unit weights and float32 scores (every float32 input) take one sort of packed int64 keys:
     no argsort, no gathers; anything else a float64 argsort. The work is NumPy's, through
@@ -324,7 +328,8 @@ class RankingMetric(keras.metrics.Metric):
         num_bins: None for exact, or the number of bins of the binned mode: a power of two in
             [256, 2**24] (`256 * 2**m`, `2**m` bins per octave; see the module docstring).
         multi_class: "ovr" (one-vs-rest) or "ovo" (one-vs-one, Hand & Till) for "multiclass".
-        name, dtype: as for `keras.metrics.Metric`.
+        name: as for `keras.metrics.Metric`.
+        dtype: as for `keras.metrics.Metric`.
     """
 
     def __init__(
@@ -656,18 +661,20 @@ class AUC(RankingMetric):
             in `fit` (for the progress bar and logs): for monitoring during training, prefer
             `num_bins=2**16` (a `result()` costs the same at any data size) and keep exact mode
             for `evaluate` or a final report.
-        from_logits, ignore_index, name, dtype: see `RankingMetric`.
+        from_logits: see `RankingMetric`.
+        ignore_index: see `RankingMetric`.
+        name: see `RankingMetric`.
+        dtype: see `RankingMetric`.
 
     Returns:
         A float64 scalar (or `(num_classes,)` with `average="none"`); NaN with a warning when
         the labels hold a single class.
 
-    Example:
-
-    >>> m = AUC(from_logits=True)
-    >>> m.update_state([0, 0, 1, 1], [-30.0, 20.0, 18.0, 40.0])
-    >>> float(m.result())
-    0.75
+    Examples:
+        >>> m = AUC(from_logits=True)
+        >>> m.update_state([0, 0, 1, 1], [-30.0, 20.0, 18.0, 40.0])
+        >>> float(m.result())
+        0.75
     """
 
     def __init__(

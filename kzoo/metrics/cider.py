@@ -94,10 +94,9 @@ def tokenize_coco(text):
     Returns:
         A list of strings.
 
-    Example:
-
-    >>> tokenize_coco("Two dogs aren't playing; they're sleeping (on a mat) at 10:30 a.m.!")
-    ['two', 'dogs', 'are', "n't", 'playing', 'they', "'re", 'sleeping', '-lrb-', 'on', 'a', 'mat', '-rrb-', 'at', '10:30', 'a.m.']
+    Examples:
+        >>> tokenize_coco("Two dogs aren't playing; they're sleeping (on a mat) at 10:30 a.m.!")
+        ['two', 'dogs', 'are', "n't", 'playing', 'they', "'re", 'sleeping', '-lrb-', 'on', 'a', 'mat', '-rrb-', 'at', '10:30', 'a.m.']
     """
     text = text.lower().replace("’", "'").replace("‘", "'")
     text = _REMOVED.sub(" ", _SEPARATED.sub(r" \g<0> ", text))
@@ -196,12 +195,11 @@ def cider_d(hypotheses, references, tokenize="coco"):
         `(corpus_score, per_sample_scores)`: a float (the mean, 0.0 for an empty corpus) and a
         float64 array of shape `(num_samples,)`, on CIDEr-D's scale (0 to about 10).
 
-    Example:
-
-    >>> score, scores = cider_d(["a cat sits on the mat", "a dog runs"],
-    ...                         [["a cat sits on a mat", "a cat on a mat"], ["a dog runs in a park"]])
-    >>> round(score, 4), scores.round(4).tolist()
-    (4.0994, [4.1402, 4.0585])
+    Examples:
+        >>> score, scores = cider_d(["a cat sits on the mat", "a dog runs"],
+        ...                         [["a cat sits on a mat", "a cat on a mat"], ["a dog runs in a park"]])
+        >>> round(score, 4), scores.round(4).tolist()
+        (4.0994, [4.1402, 4.0585])
     """
     _inputs.check_choice("tokenize", tokenize, tuple(_TOKENIZERS))
     hypotheses = _check_hypotheses(hypotheses, "hypotheses")
@@ -239,20 +237,22 @@ class CIDEr(sequence.SequenceMetric):
 
     Args:
         tokenize: "coco" (default, `tokenize_coco`) or "none" (split on white space).
-        pad_id, end_id: for token-id inputs (each id is a word; tokenization leaves them as
+        pad_id: for token-id inputs (each id is a word; tokenization leaves them as
             they are).
-        name, dtype: as for `keras.metrics.Metric`.
+        end_id: for token-id inputs (each id is a word; tokenization leaves them as
+            they are).
+        name: as for `keras.metrics.Metric`.
+        dtype: as for `keras.metrics.Metric`.
 
     Returns:
         A float64 scalar >= 0 (pycocoevalcap's scale: about 0 to 10); 0.0 before any update.
 
-    Example:
-
-    >>> m = CIDEr()
-    >>> m.update_state([["A cat sits on a mat.", "A cat on a mat."]], ["A cat sits on the mat."])
-    >>> m.update_state([["A dog runs in a park."]], ["A dog runs!"])
-    >>> round(float(m.result()), 4)
-    4.0994
+    Examples:
+        >>> m = CIDEr()
+        >>> m.update_state([["A cat sits on a mat.", "A cat on a mat."]], ["A cat sits on the mat."])
+        >>> m.update_state([["A dog runs in a park."]], ["A dog runs!"])
+        >>> round(float(m.result()), 4)
+        4.0994
     """
 
     _num_statistics = 1

@@ -79,7 +79,8 @@ class StatScores(keras.metrics.Metric):
         from_logits: whether `y_pred` holds logits (declared, never guessed).
         ignore_index: a label value (e.g. padding) whose positions are left out.
         zero_division: value (0, 1 or NaN) of a ratio whose denominator is 0.
-        name, dtype: as for `keras.metrics.Metric`.
+        name: as for `keras.metrics.Metric`.
+        dtype: as for `keras.metrics.Metric`.
     """
 
     def __init__(
@@ -222,18 +223,17 @@ class StatScores(keras.metrics.Metric):
 class Precision(StatScores):
     """Precision `tp / (tp + fp)`, streaming and exact; scikit-learn's `precision_score`.
 
-    Args: see `StatScores` (task, num_classes, average, threshold, top_k, from_logits,
-        ignore_index, zero_division).
+    Takes the arguments of `StatScores` (task, num_classes, average, threshold, top_k,
+    from_logits, ignore_index, zero_division).
 
     Returns:
         A float64 scalar, or `(num_classes,)` with `average="none"`.
 
-    Example:
-
-    >>> m = Precision(task="multiclass", num_classes=3, average="macro")
-    >>> m.update_state([0, 1, 2, 2], [[.8, .1, .1], [.2, .7, .1], [.6, .2, .2], [.1, .1, .8]])
-    >>> round(float(m.result()), 4)
-    0.8333
+    Examples:
+        >>> m = Precision(task="multiclass", num_classes=3, average="macro")
+        >>> m.update_state([0, 1, 2, 2], [[.8, .1, .1], [.2, .7, .1], [.6, .2, .2], [.1, .1, .8]])
+        >>> round(float(m.result()), 4)
+        0.8333
     """
 
     def _score(self, tp, fp, tn, fn):
@@ -247,17 +247,16 @@ class Precision(StatScores):
 class Recall(StatScores):
     """Recall (sensitivity) `tp / (tp + fn)`; scikit-learn's `recall_score`.
 
-    Args: see `StatScores`.
+    Takes the arguments of `StatScores`.
 
     Returns:
         A float64 scalar, or `(num_classes,)` with `average="none"`.
 
-    Example:
-
-    >>> m = Recall(task="binary", from_logits=True)
-    >>> m.update_state([1, 1, 0], [3.0, -1.0, 2.0])
-    >>> float(m.result())
-    0.5
+    Examples:
+        >>> m = Recall(task="binary", from_logits=True)
+        >>> m.update_state([1, 1, 0], [3.0, -1.0, 2.0])
+        >>> float(m.result())
+        0.5
     """
 
     def _score(self, tp, fp, tn, fn):
@@ -270,17 +269,17 @@ class FBetaScore(StatScores):
 
     Args:
         beta: weight of recall relative to precision, a positive number. Default 1.
-        Others: see `StatScores`.
+
+    The other arguments are those of `StatScores`.
 
     Returns:
         A float64 scalar, or `(num_classes,)` with `average="none"`.
 
-    Example:
-
-    >>> m = FBetaScore(beta=2.0)
-    >>> m.update_state([1, 1, 0, 0], [0.9, 0.2, 0.7, 0.1])
-    >>> round(float(m.result()), 4)
-    0.5
+    Examples:
+        >>> m = FBetaScore(beta=2.0)
+        >>> m.update_state([1, 1, 0, 0], [0.9, 0.2, 0.7, 0.1])
+        >>> round(float(m.result()), 4)
+        0.5
     """
 
     def __init__(self, beta=1.0, **kwargs):
@@ -301,17 +300,16 @@ class FBetaScore(StatScores):
 class F1Score(FBetaScore):
     """F1 `2 tp / (2 tp + fn + fp)`, the harmonic mean of precision and recall; `f1_score`.
 
-    Args: see `StatScores`. Unlike `keras.metrics.F1Score` it takes 1-D labels and logits.
+    Takes the arguments of `StatScores`. Unlike `keras.metrics.F1Score` it takes 1-D labels and logits.
 
     Returns:
         A float64 scalar, or `(num_classes,)` with `average="none"`.
 
-    Example:
-
-    >>> m = F1Score(task="multiclass", num_classes=3, average="micro")
-    >>> m.update_state([0, 1, 2], [[5.0, 1.0, 0.0], [0.0, 2.0, 1.0], [3.0, 0.0, 1.0]])
-    >>> round(float(m.result()), 4)
-    0.6667
+    Examples:
+        >>> m = F1Score(task="multiclass", num_classes=3, average="micro", from_logits=True)
+        >>> m.update_state([0, 1, 2], [[5.0, 1.0, 0.0], [0.0, 2.0, 1.0], [3.0, 0.0, 1.0]])
+        >>> round(float(m.result()), 4)
+        0.6667
     """
 
     def __init__(self, **kwargs):
@@ -328,17 +326,16 @@ class F1Score(FBetaScore):
 class Specificity(StatScores):
     """Specificity (true negative rate) `tn / (tn + fp)`; "weighted" weights by `tp + fn`.
 
-    Args: see `StatScores`.
+    Takes the arguments of `StatScores`.
 
     Returns:
         A float64 scalar, or `(num_classes,)` with `average="none"`.
 
-    Example:
-
-    >>> m = Specificity()
-    >>> m.update_state([0, 0, 0, 1], [0.1, 0.6, 0.2, 0.9])
-    >>> round(float(m.result()), 4)
-    0.6667
+    Examples:
+        >>> m = Specificity()
+        >>> m.update_state([0, 0, 0, 1], [0.1, 0.6, 0.2, 0.9])
+        >>> round(float(m.result()), 4)
+        0.6667
     """
 
     def _score(self, tp, fp, tn, fn):
@@ -356,17 +353,16 @@ class Accuracy(StatScores):
     - multilabel: `(tp + tn) / n` per label ("none"), averaged over labels ("macro") or pooled
       ("micro", i.e. `1 - hamming_loss`).
 
-    Args: see `StatScores`.
+    Takes the arguments of `StatScores`.
 
     Returns:
         A float64 scalar, or `(num_classes,)` with `average="none"`.
 
-    Example:
-
-    >>> m = Accuracy(task="multiclass", num_classes=3, average="micro", top_k=2)
-    >>> m.update_state([0, 1, 2], [[.5, .3, .2], [.6, .1, .3], [.2, .3, .5]])
-    >>> round(float(m.result()), 4)
-    0.6667
+    Examples:
+        >>> m = Accuracy(task="multiclass", num_classes=3, average="micro", top_k=2)
+        >>> m.update_state([0, 1, 2], [[.5, .3, .2], [.6, .1, .3], [.2, .3, .5]])
+        >>> round(float(m.result()), 4)
+        0.6667
     """
 
     def _score(self, tp, fp, tn, fn):

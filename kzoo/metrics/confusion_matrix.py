@@ -18,7 +18,17 @@ class ConfusionMatrix(keras.metrics.Metric):
     multilabel: `(num_labels, 2, 2)` as `multilabel_confusion_matrix`.
 
     Args:
-        task, num_classes, num_labels, threshold, from_logits, ignore_index: as for
+        task: as for
+            `kzoo.metrics.Precision`.
+        num_classes: as for
+            `kzoo.metrics.Precision`.
+        num_labels: as for
+            `kzoo.metrics.Precision`.
+        threshold: as for
+            `kzoo.metrics.Precision`.
+        from_logits: as for
+            `kzoo.metrics.Precision`.
+        ignore_index: as for
             `kzoo.metrics.Precision`.
         normalize: None (weighted counts), "true" (rows sum to 1), "pred" (columns sum to 1) or
             "all" (the matrix sums to 1); empty rows/columns give 0, as scikit-learn.
@@ -27,12 +37,11 @@ class ConfusionMatrix(keras.metrics.Metric):
     Returns:
         A float64 matrix.
 
-    Example:
-
-    >>> m = ConfusionMatrix(task="multiclass", num_classes=3)
-    >>> m.update_state([0, 1, 2, 2], [[.8, .1, .1], [.2, .7, .1], [.6, .2, .2], [.1, .1, .8]])
-    >>> m.result().numpy().tolist()
-    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]]
+    Examples:
+        >>> m = ConfusionMatrix(task="multiclass", num_classes=3)
+        >>> m.update_state([0, 1, 2, 2], [[.8, .1, .1], [.2, .7, .1], [.6, .2, .2], [.1, .1, .8]])
+        >>> m.result().numpy().tolist()
+        [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]]
     """
 
     def __init__(

@@ -20,7 +20,11 @@ class _Curve(RankingMetric):
     name (`class_names`, else "class i") and its area.
 
     Args:
-        task, num_classes, num_labels, from_logits, ignore_index: see `RankingMetric`.
+        task: see `RankingMetric`.
+        num_classes: see `RankingMetric`.
+        num_labels: see `RankingMetric`.
+        from_logits: see `RankingMetric`.
+        ignore_index: see `RankingMetric`.
         class_names: optional names of the classes (labels) for the plot legend; one per class.
     """
 
@@ -87,17 +91,17 @@ class ROCCurve(_Curve):
 
     Args:
         drop_intermediate: drop collinear points, as scikit-learn's default. Default True.
-        Others: see `_Curve`.
+
+    The other arguments are those of `_Curve`.
 
     Returns:
         `(fpr, tpr, thresholds)`, thresholds decreasing and starting at +inf.
 
-    Example:
-
-    >>> m = ROCCurve()
-    >>> m.update_state([0, 1, 1], [0.1, 0.4, 0.8])
-    >>> [t.numpy().tolist() for t in m.result()][:2]
-    [[0.0, 0.0, 0.0, 1.0], [0.0, 0.5, 1.0, 1.0]]
+    Examples:
+        >>> m = ROCCurve()
+        >>> m.update_state([0, 1, 1], [0.1, 0.4, 0.8])
+        >>> [t.numpy().tolist() for t in m.result()][:2]
+        [[0.0, 0.0, 0.0, 1.0], [0.0, 0.5, 1.0, 1.0]]
     """
 
     def __init__(self, drop_intermediate=True, **kwargs):
@@ -135,17 +139,16 @@ class PrecisionRecallCurve(_Curve):
     """Precision-recall curve `(precision, recall, thresholds)` equal to
     `sklearn.metrics.precision_recall_curve`: thresholds increasing, ending at (1, 0).
 
-    Args: see `_Curve`.
+    Takes the arguments of `_Curve`.
 
     Returns:
         `(precision, recall, thresholds)` float64 tensors.
 
-    Example:
-
-    >>> m = PrecisionRecallCurve()
-    >>> m.update_state([0, 1, 1], [0.1, 0.4, 0.8])
-    >>> [t.numpy().tolist() for t in m.result()][:2]
-    [[0.6666666666666666, 1.0, 1.0, 1.0], [1.0, 1.0, 0.5, 0.0]]
+    Examples:
+        >>> m = PrecisionRecallCurve()
+        >>> m.update_state([0, 1, 1], [0.1, 0.4, 0.8])
+        >>> [t.numpy().tolist() for t in m.result()][:2]
+        [[0.6666666666666666, 1.0, 1.0, 1.0], [1.0, 1.0, 0.5, 0.0]]
     """
 
     def _curve(self, thresholds, tps, fps):

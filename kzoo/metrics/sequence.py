@@ -90,7 +90,8 @@ class SequenceMetric(keras.metrics.Metric):
     Args:
         pad_id: token id dropped from token-id inputs. Default 0.
         end_id: token id at which a token-id sequence ends (it and what follows are dropped).
-        name, dtype: as for `keras.metrics.Metric`.
+        name: as for `keras.metrics.Metric`.
+        dtype: as for `keras.metrics.Metric`.
     """
 
     _num_statistics = 2
@@ -191,17 +192,17 @@ class BLEU(SequenceMetric):
         smooth: "exp" (default), "floor", "add-k" or "none" (Chen & Cherry 2014).
         smooth_value: the value of "floor" (default 0.1) or "add-k" (default 1).
         lowercase: lowercase before tokenizing.
-        pad_id, end_id: for token-id inputs (token ids are words; tokenization is skipped).
+        pad_id: for token-id inputs (token ids are words; tokenization is skipped).
+        end_id: for token-id inputs (token ids are words; tokenization is skipped).
 
     Returns:
         A float64 scalar in [0, 100].
 
-    Example:
-
-    >>> m = BLEU()
-    >>> m.update_state([["the cat sat on the mat", "a cat sat on the mat"]], ["the cat sat on the mat"])
-    >>> float(m.result())
-    100.0
+    Examples:
+        >>> m = BLEU()
+        >>> m.update_state([["the cat sat on the mat", "a cat sat on the mat"]], ["the cat sat on the mat"])
+        >>> round(float(m.result()), 6)
+        100.0
     """
 
     _num_statistics = 2 * MAX_ORDER + 2
@@ -337,17 +338,17 @@ class WordErrorRate(_ErrorRate):
     on spaces).
 
     Args:
-        pad_id, end_id: for token-id inputs (each id is a word).
+        pad_id: for token-id inputs (each id is a word).
+        end_id: for token-id inputs (each id is a word).
 
     Returns:
         A float64 scalar >= 0 (may exceed 1 with insertions).
 
-    Example:
-
-    >>> m = WordErrorRate()
-    >>> m.update_state(["the cat sat"], ["the bat sat down"])
-    >>> round(float(m.result()), 4)
-    0.6667
+    Examples:
+        >>> m = WordErrorRate()
+        >>> m.update_state(["the cat sat"], ["the bat sat down"])
+        >>> round(float(m.result()), 4)
+        0.6667
     """
 
     def _units(self, text):
@@ -359,17 +360,17 @@ class CharErrorRate(_ErrorRate):
     """Corpus character error rate, equal to `jiwer.cer` (stripped; spaces count as characters).
 
     Args:
-        pad_id, end_id: for token-id inputs (each id is a character).
+        pad_id: for token-id inputs (each id is a character).
+        end_id: for token-id inputs (each id is a character).
 
     Returns:
         A float64 scalar >= 0.
 
-    Example:
-
-    >>> m = CharErrorRate()
-    >>> m.update_state(["abcd"], ["abxd"])
-    >>> float(m.result())
-    0.25
+    Examples:
+        >>> m = CharErrorRate()
+        >>> m.update_state(["abcd"], ["abxd"])
+        >>> float(m.result())
+        0.25
     """
 
     def _units(self, text):

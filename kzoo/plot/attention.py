@@ -17,11 +17,10 @@ def attention_map(weights, x_labels=None, y_labels=None, ax=None, title=None, cm
         title: optional title.
         cmap: colour map name.
 
-    Example:
-
-    >>> fig = attention_map([[0.9, 0.1], [0.2, 0.8]], ["a", "b"], ["x", "y"])
-    >>> fig.axes[0].get_xticklabels()[1].get_text()
-    'b'
+    Examples:
+        >>> fig = attention_map([[0.9, 0.1], [0.2, 0.8]], ["a", "b"], ["x", "y"])
+        >>> fig.axes[0].get_xticklabels()[1].get_text()
+        'b'
     """
     weights = np.asarray(weights, dtype=float)
     if weights.ndim == 3 and weights.shape[0] == 1:

@@ -29,11 +29,10 @@ def caption_attention(image, tokens, weights, columns=5, alpha=0.6, cmap="magma"
     Returns:
         A matplotlib Figure.
 
-    Example:
-
-    >>> fig = caption_attention(np.zeros((8, 8, 3), np.uint8), ["a", "cat"], np.ones((2, 2, 2)) / 4)
-    >>> [ax.get_title() for ax in fig.axes[:3]]
-    ['image', 'a', 'cat']
+    Examples:
+        >>> fig = caption_attention(np.zeros((8, 8, 3), np.uint8), ["a", "cat"], np.ones((2, 2, 2)) / 4)
+        >>> [ax.get_title() for ax in fig.axes[:3]]
+        ['image', 'a', 'cat']
     """
     image = np.asarray(image)
     weights = np.asarray(weights, dtype=float)

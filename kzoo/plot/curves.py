@@ -24,9 +24,8 @@ def plot_roc_curve(curves, ax=None):
     Returns:
         The matplotlib Figure.
 
-    Example:
-
-    >>> fig = plot_roc_curve([(np.array([0, 1]), np.array([0, 1]), 0.5, "chance")])
+    Examples:
+        >>> fig = plot_roc_curve([(np.array([0, 1]), np.array([0, 1]), 0.5, "chance")])
     """
     fig, ax = _axes(ax)
     for fpr, tpr, area, name in curves:
@@ -47,9 +46,8 @@ def plot_precision_recall_curve(curves, ax=None):
     Returns:
         The matplotlib Figure.
 
-    Example:
-
-    >>> fig = plot_precision_recall_curve([(np.array([1, 1]), np.array([1, 0]), 1.0, "ideal")])
+    Examples:
+        >>> fig = plot_precision_recall_curve([(np.array([1, 1]), np.array([1, 0]), 1.0, "ideal")])
     """
     fig, ax = _axes(ax)
     for precision, recall, area, name in curves:
@@ -70,9 +68,8 @@ def plot_confusion_matrix(matrix, class_names=None, ax=None):
     Returns:
         The matplotlib Figure.
 
-    Example:
-
-    >>> fig = plot_confusion_matrix(np.eye(2), class_names=["cat", "dog"])
+    Examples:
+        >>> fig = plot_confusion_matrix(np.eye(2), class_names=["cat", "dog"])
     """
     matrix = np.asarray(matrix, dtype="float64")
     fig, ax = _axes(ax)

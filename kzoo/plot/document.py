@@ -43,14 +43,13 @@ def document_attention(explanation, ax=None, width=90, cmap="Reds", title=None):
     Returns:
         The matplotlib Figure.
 
-    Example:
-
-    >>> explanation = {"label": 1, "class_name": "pos", "probabilities": [0.1, 0.9],
-    ...     "sentences": [{"text": "great film", "weight": 1.0, "words": ["great", "film"],
-    ...                    "word_weights": [0.8, 0.2]}]}
-    >>> fig = document_attention(explanation)
-    >>> [t.get_text() for t in fig.axes[0].texts]
-    ['great', 'film']
+    Examples:
+        >>> explanation = {"label": 1, "class_name": "pos", "probabilities": [0.1, 0.9],
+        ...     "sentences": [{"text": "great film", "weight": 1.0, "words": ["great", "film"],
+        ...                    "word_weights": [0.8, 0.2]}]}
+        >>> fig = document_attention(explanation)
+        >>> [t.get_text() for t in fig.axes[0].texts]
+        ['great', 'film']
     """
     import matplotlib.pyplot as plt
 
@@ -104,11 +103,10 @@ def document_attention_html(explanation, colour=(220, 40, 40)):
         explanation: the dict returned by `DocumentClassifier.explain(document)`.
         colour: RGB of the shading; its opacity is the weight.
 
-    Example:
-
-    >>> document_attention_html({"sentences": [{"text": "ok", "weight": 1.0, "words": ["<ok>"],
-    ...     "word_weights": [1.0]}]}).count("&lt;ok&gt;")
-    1
+    Examples:
+        >>> document_attention_html({"sentences": [{"text": "ok", "weight": 1.0, "words": ["<ok>"],
+        ...     "word_weights": [1.0]}]}).count("&lt;ok&gt;")
+        1
     """
     r, g, b = colour
     parts = ['<div class="kzoo-document-attention" style="font-family: monospace; line-height: 1.8">']

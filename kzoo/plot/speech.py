@@ -29,16 +29,16 @@ def ctc_posteriogram(posteriogram, vocabulary, frame_seconds=0.02, top=None, wav
         frame_seconds: seconds per frame (`record["frame_seconds"]`).
         top: show only the `top` characters with the highest peak (blank always shown); None
             shows every character that peaks above 0.05.
-        waveform, sample_rate: if given, the waveform is drawn above the posteriogram.
+        waveform: if given, the waveform is drawn above the posteriogram.
+        sample_rate: if given, the waveform is drawn above the posteriogram.
 
     Returns:
         A matplotlib Figure.
 
-    Example:
-
-    >>> fig = ctc_posteriogram(np.full((4, 5), 0.2), ["[PAD]", "[UNK]", "[START]", "[END]", "a"], top=2)
-    >>> fig.axes[-1].get_xlabel()
-    'seconds'
+    Examples:
+        >>> fig = ctc_posteriogram(np.full((4, 5), 0.2), ["[PAD]", "[UNK]", "[START]", "[END]", "a"], top=2)
+        >>> fig.axes[-1].get_xlabel()
+        'seconds'
     """
     probs = np.asarray(posteriogram, dtype=float)
     if probs.ndim != 2 or probs.shape[1] != len(vocabulary):
@@ -80,11 +80,10 @@ def speech_alignment(tokens, weights, frame_seconds=0.02):
     Returns:
         A matplotlib Figure (characters down, time across; a monotonic diagonal is a good sign).
 
-    Example:
-
-    >>> fig = speech_alignment(["a", "b"], np.eye(2))
-    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    ['a', 'b']
+    Examples:
+        >>> fig = speech_alignment(["a", "b"], np.eye(2))
+        >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+        ['a', 'b']
     """
     weights = np.asarray(weights, dtype=float)
     if weights.ndim != 2 or weights.shape[0] != len(tokens):

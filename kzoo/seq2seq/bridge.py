@@ -30,12 +30,11 @@ class MeanBridge(keras.layers.Layer):
     Returns:
         A list per layer of `states_per_layer` tensors `(batch_size, units)`.
 
-    Example:
-
-    >>> import numpy as np
-    >>> states = MeanBridge(units=3)(np.ones((2, 5, 4), "float32"))
-    >>> [tuple(s.shape) for s in states[0]]
-    [(2, 3), (2, 3)]
+    Examples:
+        >>> import numpy as np
+        >>> states = MeanBridge(units=3)(np.ones((2, 5, 4), "float32"))
+        >>> [tuple(s.shape) for s in states[0]]
+        [(2, 3), (2, 3)]
     """
 
     def __init__(self, units, num_layers=1, states_per_layer=2, **kwargs):

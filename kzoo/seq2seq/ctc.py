@@ -64,11 +64,10 @@ def ctc_loss(labels, logits, logit_lengths, blank=0):
     Returns:
         float32 `(batch_size,)`.
 
-    Example:
-
-    >>> logits = tf.math.log([[[0.5, 0.5], [0.5, 0.5]]])  # 2 frames, classes (blank, a)
-    >>> round(float(tf.exp(-ctc_loss([[1]], logits, [2]))[0]), 4)  # paths "a-", "-a", "aa"
-    0.75
+    Examples:
+        >>> logits = tf.math.log([[[0.5, 0.5], [0.5, 0.5]]])  # 2 frames, classes (blank, a)
+        >>> round(float(tf.exp(-ctc_loss([[1]], logits, [2]))[0]), 4)  # paths "a-", "-a", "aa"
+        0.75
     """
     logits = tf.convert_to_tensor(logits)
     _check_blank(blank, logits.shape[-1])
@@ -98,11 +97,10 @@ def ctc_greedy_decode(logits, logit_lengths, blank=0):
     Returns:
         int32 `(batch_size, T)`: the decoded ids of each row first, then 0.
 
-    Example:
-
-    >>> onehot = tf.one_hot([[1, 1, 0, 1, 2, 2, 2]], 3)  # a a - a b b | b (6 valid frames)
-    >>> ctc_greedy_decode(onehot, [6]).numpy().tolist()
-    [[1, 1, 2, 0, 0, 0, 0]]
+    Examples:
+        >>> onehot = tf.one_hot([[1, 1, 0, 1, 2, 2, 2]], 3)  # a a - a b b | b (6 valid frames)
+        >>> ctc_greedy_decode(onehot, [6]).numpy().tolist()
+        [[1, 1, 2, 0, 0, 0, 0]]
     """
     logits = tf.convert_to_tensor(logits)
     _check_blank(blank, logits.shape[-1])
@@ -149,11 +147,10 @@ def ctc_prefix_beam_search(log_probs, beam_width=8, blank=0):
         label ids, `log_probability` the log of the summed probability of its paths found. Only
         prefixes of non-zero probability are listed.
 
-    Example:
-
-    >>> frames = np.log([[0.6, 0.4], [0.6, 0.4]])  # blank wins each frame, but "a" wins overall
-    >>> [(ids, round(float(np.exp(lp)), 2)) for ids, lp in ctc_prefix_beam_search(frames, 2)]
-    [((1,), 0.64), ((), 0.36)]
+    Examples:
+        >>> frames = np.log([[0.6, 0.4], [0.6, 0.4]])  # blank wins each frame, but "a" wins overall
+        >>> [(ids, round(float(np.exp(lp)), 2)) for ids, lp in ctc_prefix_beam_search(frames, 2)]
+        [((1,), 0.64), ((), 0.36)]
     """
     log_probs = np.asarray(log_probs, dtype=np.float64)
     if log_probs.ndim != 2:
@@ -198,11 +195,10 @@ def ctc_beam_decode(logits, logit_lengths, beam_width=8, blank=0):
     Returns:
         int32 NumPy array `(batch_size, L)`, `L >= 1` the longest decoded row.
 
-    Example:
-
-    >>> logits = np.log([[[0.6, 0.4], [0.6, 0.4]], [[0.1, 0.9], [0.9, 0.1]]])
-    >>> ctc_beam_decode(logits, [2, 1], beam_width=2).tolist()
-    [[1], [1]]
+    Examples:
+        >>> logits = np.log([[[0.6, 0.4], [0.6, 0.4]], [[0.1, 0.9], [0.9, 0.1]]])
+        >>> ctc_beam_decode(logits, [2, 1], beam_width=2).tolist()
+        [[1], [1]]
     """
     logits = np.asarray(logits, dtype=np.float64)
     lengths = np.asarray(logit_lengths)

@@ -93,13 +93,12 @@ class AttentionDecoder(keras.layers.Layer):
     Returns:
         logits `(batch_size, T, vocabulary_size)` (or features), and a dict of details if asked.
 
-    Example:
-
-    >>> import numpy as np
-    >>> dec = AttentionDecoder(vocabulary_size=7, embedding_dim=4, units=3)
-    >>> memory = np.random.rand(2, 5, 6).astype("float32")
-    >>> tuple(dec(np.array([[2, 4], [2, 5]]), memory).shape)
-    (2, 2, 7)
+    Examples:
+        >>> import numpy as np
+        >>> dec = AttentionDecoder(vocabulary_size=7, embedding_dim=4, units=3)
+        >>> memory = np.random.rand(2, 5, 6).astype("float32")
+        >>> tuple(dec(np.array([[2, 4], [2, 5]]), memory).shape)
+        (2, 2, 7)
     """
 
     def __init__(

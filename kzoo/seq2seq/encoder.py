@@ -48,13 +48,12 @@ class RNNEncoder(keras.layers.Layer):
         and `states`, one list per layer of its final states (`[h, c]` for LSTM, `[h]` for GRU),
         each `(batch_size, D)`, with `D = units * (2 if bidirectional else 1)`.
 
-    Example:
-
-    >>> import numpy as np
-    >>> enc = RNNEncoder(vocabulary_size=10, embedding_dim=4, units=3, bidirectional=True)
-    >>> out, mask, states = enc(np.array([[4, 5, 0]]))
-    >>> tuple(out.shape), [tuple(s.shape) for s in states[0]]
-    ((1, 3, 6), [(1, 6), (1, 6)])
+    Examples:
+        >>> import numpy as np
+        >>> enc = RNNEncoder(vocabulary_size=10, embedding_dim=4, units=3, bidirectional=True)
+        >>> out, mask, states = enc(np.array([[4, 5, 0]]))
+        >>> tuple(out.shape), [tuple(s.shape) for s in states[0]]
+        ((1, 3, 6), [(1, 6), (1, 6)])
     """
 
     def __init__(

@@ -65,12 +65,11 @@ class MaskedSparseCrossEntropy(keras.losses.Loss):
         label_smoothing: `s` in [0, 1).
         pad_id: the label that is ignored.
 
-    Example:
-
-    >>> import numpy as np
-    >>> loss = MaskedSparseCrossEntropy()
-    >>> round(float(loss(np.array([[1, 0]]), np.array([[[0.0, 0.0], [5.0, -5.0]]]))), 4)
-    0.6931
+    Examples:
+        >>> import numpy as np
+        >>> loss = MaskedSparseCrossEntropy()
+        >>> round(float(loss(np.array([[1, 0]]), np.array([[[0.0, 0.0], [5.0, -5.0]]]))), 4)
+        0.6931
     """
 
     def __init__(self, label_smoothing=0.0, pad_id=0, name="masked_sparse_cross_entropy", **kwargs):
@@ -101,13 +100,12 @@ class MaskedSparseCrossEntropy(keras.losses.Loss):
 class MaskedTokenAccuracy(keras.metrics.Metric):
     """Fraction of non-padding tokens whose argmax prediction is right.
 
-    Example:
-
-    >>> import numpy as np
-    >>> m = MaskedTokenAccuracy()
-    >>> m.update_state(np.array([[1, 2, 0]]), np.eye(3)[[[1, 0, 2]]])
-    >>> float(m.result())
-    0.5
+    Examples:
+        >>> import numpy as np
+        >>> m = MaskedTokenAccuracy()
+        >>> m.update_state(np.array([[1, 2, 0]]), np.eye(3)[[[1, 0, 2]]])
+        >>> float(m.result())
+        0.5
     """
 
     def __init__(self, pad_id=0, name="token_accuracy", **kwargs):

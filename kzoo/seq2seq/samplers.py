@@ -111,11 +111,10 @@ class Sampler:
 class GreedySampler(Sampler):
     """Picks the most likely token at every step.
 
-    Example:
-
-    >>> import numpy as np
-    >>> GreedySampler().next_token(np.array([[0.0, 0.0, 0.0, 1.0, 5.0]])).numpy().tolist()
-    [4]
+    Examples:
+        >>> import numpy as np
+        >>> GreedySampler().next_token(np.array([[0.0, 0.0, 0.0, 1.0, 5.0]])).numpy().tolist()
+        [4]
     """
 
     def next_token(self, logits):

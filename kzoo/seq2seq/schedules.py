@@ -62,10 +62,9 @@ class SamplingSchedule:
 class LinearSchedule(SamplingSchedule):
     """`ε_i = max(min_teacher_forcing, 1 - i / decay_steps)`.
 
-    Example:
-
-    >>> float(LinearSchedule(decay_steps=100)(50))
-    0.5
+    Examples:
+        >>> float(LinearSchedule(decay_steps=100)(50))
+        0.5
     """
 
     def __init__(self, decay_steps, min_teacher_forcing=0.0, **kwargs):
@@ -85,10 +84,9 @@ class LinearSchedule(SamplingSchedule):
 class ExponentialSchedule(SamplingSchedule):
     """`ε_i = k^i` with `0 < k < 1`.
 
-    Example:
-
-    >>> round(float(ExponentialSchedule(k=0.5)(1)), 4)
-    0.5
+    Examples:
+        >>> round(float(ExponentialSchedule(k=0.5)(1)), 4)
+        0.5
     """
 
     def __init__(self, k=0.999, **kwargs):
@@ -106,10 +104,9 @@ class ExponentialSchedule(SamplingSchedule):
 class InverseSigmoidSchedule(SamplingSchedule):
     """`ε_i = k / (k + exp(i / k))` with `k >= 1`.
 
-    Example:
-
-    >>> round(float(InverseSigmoidSchedule(k=1.0)(0)), 4)
-    0.5
+    Examples:
+        >>> round(float(InverseSigmoidSchedule(k=1.0)(0)), 4)
+        0.5
     """
 
     def __init__(self, k=1000.0, **kwargs):

@@ -11,6 +11,8 @@ import tempfile
 import keras
 import numpy as np
 
+__all__ = ["check_metric"]
+
 
 @keras.saving.register_keras_serializable(package="kzoo_testing")
 class ZeroLoss(keras.losses.Loss):
@@ -56,7 +58,9 @@ def check_metric(
 
     Args:
         metric: a fresh `keras.metrics.Metric`.
-        y_true, y_pred, sample_weight: one data set (arrays, or lists for sequence metrics).
+        y_true: one data set (arrays, or lists for sequence metrics).
+        y_pred: one data set (arrays, or lists for sequence metrics).
+        sample_weight: one data set (arrays, or lists for sequence metrics).
         expected: optional reference value (scikit-learn, sacrebleu, ...) the result must match.
         atol: absolute tolerance of every comparison.
         seed: seed of the random batch split.

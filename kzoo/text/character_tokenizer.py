@@ -111,17 +111,16 @@ class CharacterTokenizer(keras.layers.Layer):
         int32 ids `(batch_size, T)` padded with 0, `T >= 1`; a character that is not in the
         vocabulary gives `[UNK]` (1).
 
-    Example:
-
-    >>> tok = CharacterTokenizer()
-    >>> tok.adapt(["abc ab"])
-    >>> tok.vocabulary[4:]
-    ['a', 'b', ' ', 'c']
-    >>> ids = tok(tf.constant(["Cab!", "a"]))
-    >>> ids.numpy().tolist()
-    [[7, 4, 5, 1], [4, 0, 0, 0]]
-    >>> tok.detokenize(ids).numpy().tolist()
-    [b'cab?', b'a']
+    Examples:
+        >>> tok = CharacterTokenizer()
+        >>> tok.adapt(["abc ab"])
+        >>> tok.vocabulary[4:]
+        ['a', 'b', ' ', 'c']
+        >>> ids = tok(tf.constant(["Cab!", "a"]))
+        >>> ids.numpy().tolist()
+        [[7, 4, 5, 1], [4, 0, 0, 0]]
+        >>> tok.detokenize(ids).numpy().tolist()
+        [b'cab?', b'a']
     """
 
     def __init__(self, vocabulary=None, lowercase=True, max_length=None, **kwargs):

@@ -96,12 +96,11 @@ class DocumentTokenizer(keras.layers.Layer):
         `1 <= W <= max_words` (the longest in the batch); with `pad_to_max=True`
         exactly `(batch_size, max_sentences, max_words)`.
 
-    Example:
-
-    >>> tok = DocumentTokenizer(max_sentences=4, max_words=6)
-    >>> tok.adapt(["A good film. A bad plot!"])
-    >>> tok(tf.constant(["A good plot. Bad!"])).shape  # 2 sentences, the longer of 4 words
-    TensorShape([1, 2, 4])
+    Examples:
+        >>> tok = DocumentTokenizer(max_sentences=4, max_words=6)
+        >>> tok.adapt(["A good film. A bad plot!"])
+        >>> tok(tf.constant(["A good plot. Bad!"])).shape  # 2 sentences, the longer of 4 words
+        TensorShape([1, 2, 4])
     """
 
     def __init__(self, vocabulary=None, lowercase=True, max_sentences=30, max_words=40, truncate="head", **kwargs):
@@ -215,11 +214,10 @@ def make_documents_dataset(documents, labels, batch_size=32, shuffle=True, bucke
         bucket: whether to group by length (else plain batches in order).
         seed: shuffle seed.
 
-    Example:
-
-    >>> ds = make_documents_dataset(["a b .", "c ."], [0, 1], batch_size=2, shuffle=False)
-    >>> [tuple(t.shape) for t in next(iter(ds))]
-    [(2,), (2,)]
+    Examples:
+        >>> ds = make_documents_dataset(["a b .", "c ."], [0, 1], batch_size=2, shuffle=False)
+        >>> [tuple(t.shape) for t in next(iter(ds))]
+        [(2,), (2,)]
     """
     documents, _ = check_documents(documents, "documents")
     labels = np.asarray(labels, "int32")

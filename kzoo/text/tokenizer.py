@@ -140,13 +140,12 @@ class Tokenizer(keras.layers.Layer):
     Returns:
         int32 ids `(batch_size, T)` padded with 0, `T >= 1`.
 
-    Example:
-
-    >>> tok = Tokenizer()
-    >>> tok.adapt(["The cat sleeps.", "the dog sleeps!"])
-    >>> ids = tok(tf.constant(["The dog sleeps."]))
-    >>> tok.detokenize(ids).numpy().tolist()
-    [b'the dog sleeps.']
+    Examples:
+        >>> tok = Tokenizer()
+        >>> tok.adapt(["The cat sleeps.", "the dog sleeps!"])
+        >>> ids = tok(tf.constant(["The dog sleeps."]))
+        >>> tok.detokenize(ids).numpy().tolist()
+        [b'the dog sleeps.']
     """
 
     def __init__(self, vocabulary=None, kind="word", lowercase=True, max_length=None, **kwargs):

@@ -66,11 +66,10 @@ def log_count_ratios(ids, labels, vocabulary_size, num_classes=2, alpha=1.0):
         float32 `(vocabulary_size, 1)` for two classes (the ratio of class 1 against class 0)
         or `(vocabulary_size, num_classes)` (each class against the rest). Row 0 (padding) is 0.
 
-    Example:
-
-    >>> r = log_count_ratios([[2, 3], [2, 0], [4, 0]], [1, 1, 0], vocabulary_size=5)
-    >>> [round(float(x), 3) for x in r[:, 0]]
-    [0.0, -0.336, 0.762, 0.357, -1.03]
+    Examples:
+        >>> r = log_count_ratios([[2, 3], [2, 0], [4, 0]], [1, 1, 0], vocabulary_size=5)
+        >>> [round(float(x), 3) for x in r[:, 0]]
+        [0.0, -0.336, 0.762, 0.357, -1.03]
     """
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}")
@@ -155,11 +154,10 @@ def skipgram_vectors(
         float32 `(vocabulary_size, dim)` word vectors, scaled to the standard deviation of a
         Keras `Embedding`'s uniform(-0.05, 0.05) initialisation; rows of reserved ids are 0.
 
-    Example:
-
-    >>> v = skipgram_vectors([[4, 5, 6, 0], [6, 5, 4, 4]], vocabulary_size=7, dim=3, epochs=1)
-    >>> v.shape, bool((v[:4] == 0).all())
-    ((7, 3), True)
+    Examples:
+        >>> v = skipgram_vectors([[4, 5, 6, 0], [6, 5, 4, 4]], vocabulary_size=7, dim=3, epochs=1)
+        >>> v.shape, bool((v[:4] == 0).all())
+        ((7, 3), True)
     """
     for name, value, low in (("dim", dim, 1), ("window", window, 1), ("negatives", negatives, 1),
                              ("epochs", epochs, 1), ("batch_size", batch_size, 1)):

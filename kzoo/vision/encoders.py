@@ -33,11 +33,10 @@ class SmallCNN(keras.layers.Layer):
         filters: filters of the first stage.
         blocks: number of stages; the map is `H / 2**blocks` on a side.
 
-    Example:
-
-    >>> import numpy as np
-    >>> tuple(SmallCNN(filters=4, blocks=2)(np.zeros((1, 16, 16, 3), "float32")).shape)
-    (1, 4, 4, 8)
+    Examples:
+        >>> import numpy as np
+        >>> tuple(SmallCNN(filters=4, blocks=2)(np.zeros((1, 16, 16, 3), "float32")).shape)
+        (1, 4, 4, 8)
     """
 
     def __init__(self, filters=32, blocks=3, **kwargs):
@@ -92,15 +91,15 @@ class ImageEncoder(keras.layers.Layer):
         image_size: `(H, W)` of the pixels.
         weights: the backbone's weights: None (random) or "imagenet" (downloaded by Keras).
         trainable: whether the CNN's weights are trained.
-        filters, blocks: of "small_cnn".
+        filters: of "small_cnn".
+        blocks: of "small_cnn".
 
-    Example:
-
-    >>> import numpy as np
-    >>> enc = ImageEncoder("small_cnn", image_size=(32, 32), filters=4, blocks=2)
-    >>> memory, mask, states = enc(np.zeros((2, 32, 32, 3), "float32"))
-    >>> tuple(memory.shape), tuple(mask.shape), states, enc.grid
-    ((2, 64, 8), (2, 64), None, (8, 8))
+    Examples:
+        >>> import numpy as np
+        >>> enc = ImageEncoder("small_cnn", image_size=(32, 32), filters=4, blocks=2)
+        >>> memory, mask, states = enc(np.zeros((2, 32, 32, 3), "float32"))
+        >>> tuple(memory.shape), tuple(mask.shape), states, enc.grid
+        ((2, 64, 8), (2, 64), None, (8, 8))
     """
 
     def __init__(self, encoder="small_cnn", image_size=(224, 224), weights=None, trainable=True, filters=32, blocks=3, **kwargs):

@@ -65,11 +65,10 @@ def check_images(images):
             `(h, w, 1)`, RGB, RGBA; uint8 or floats in [0, 1]), a file path, or the bytes of a
             JPEG / PNG / GIF / BMP file. A 4-D array is a batch.
 
-    Example:
-
-    >>> batch, single = check_images(np.zeros((5, 7), np.uint8))
-    >>> batch[0].shape, single
-    ((5, 7, 3), True)
+    Examples:
+        >>> batch, single = check_images(np.zeros((5, 7), np.uint8))
+        >>> batch[0].shape, single
+        ((5, 7, 3), True)
     """
     single = isinstance(images, (str, bytes, os.PathLike)) or (isinstance(images, np.ndarray) and images.ndim <= 3)
     if isinstance(images, tf.Tensor):

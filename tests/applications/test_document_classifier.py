@@ -145,9 +145,11 @@ def test_adapt_starts_the_embedding_from_given_or_skipgram_vectors():
     pretrained.adapt(texts, min_count=1, embeddings="skipgram")
     vectors = pretrained.embedding.embeddings.numpy()
     assert np.all(vectors[:4] == 0) and np.all(np.abs(vectors[4:]).sum(-1) > 0)
-    with pytest.raises(ValueError, match=rf"`embeddings` must have shape .* = \({size}, 8\). Received: embeddings with shape \(3, 8\)"):
+    with pytest.raises(ValueError, match=rf"`embeddings` as an array must have one row per vocabulary entry \({size}\). Received: embeddings with shape \(3, 8\)"):
         tiny().adapt(texts, min_count=1, embeddings=given[:3])
-    with pytest.raises(ValueError, match="`embeddings` must be None, 'skipgram' or an array. Received: embeddings='glove'"):
+    with pytest.raises(ValueError, match=r"`embeddings` as an array must have shape \(vocabulary_size, embedding_dim=8\). Received: embeddings with shape \(3, 5\)"):
+        tiny().adapt(texts, min_count=1, embeddings=given[:3, :5])
+    with pytest.raises(ValueError, match="`embeddings`: Unknown word vectors 'glove': known names are .*glove-6b-50d"):
         tiny().adapt(texts, embeddings="glove")
     with pytest.raises(ValueError, match=r"`label_features=True` needs the training labels"):
         tiny(label_features=True).adapt(texts)
