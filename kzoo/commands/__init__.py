@@ -1,1 +1,1 @@
-"""Command-line commands, one module per application (see `kzoo.cli`)."""
+"""What the command-line commands do, one module per application; `kzoo_cli` parses and dispatches."""

@@ -13,26 +13,12 @@ import time
 
 from kzoo.commands.exports import export_all, open_generator, read_files
 
-__all__ = ["NAME", "add_train_arguments", "train", "add_evaluate_arguments", "evaluate", "add_commands"]
+__all__ = ["train", "evaluate", "caption"]
 
-NAME = "captioner"
 _SHARED_COCO = os.path.join("..", "shared", "data", "captioning", "coco_mini")
 # Demo model: trains on the embedded scenes in a few CPU minutes (a 32-filter CNN takes ~4x longer).
 _EMBEDDED = {"images": 3000, "image_size": 64, "epochs": 5, "units": 128, "embedding_dim": 64, "filters": 16,
              "batch_size": 64}
-
-
-def add_train_arguments(parser):
-    parser.add_argument("--data", default="embedded",
-                        help="embedded (generated scenes, default); coco or a PATH: photos to caption after training")
-    parser.add_argument("--encoder", default="small_cnn",
-                        help="small_cnn, mobilenet_v3_small, efficientnet_b0 or resnet50 (random weights)")
-    parser.add_argument("--attention", default="soft", help="soft, hard or none")
-    parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--images", type=int, default=None, help="training images of the scenes")
-    parser.add_argument("--units", type=int, default=None, help="LSTM units")
-    parser.add_argument("--out", default=os.path.join("saved_models", "captioner"), help="export folder")
-    parser.add_argument("--seed", type=int, default=0)
 
 
 def _report(model, images, references, label):
@@ -113,17 +99,11 @@ def _open(model):
     return open_generator(model, "captioner", "caption", to_signature_input=lambda paths: read_files(paths, "image"))
 
 
-def add_evaluate_arguments(parser):
-    parser.add_argument("--model", default=os.path.join("saved_models", "captioner"))
-    parser.add_argument("--data", default="embedded", help="embedded (both held-out splits), coco or a PATH")
-    parser.add_argument("--beam-width", type=int, default=1)
-
-
 def evaluate(args):
     from kzoo.applications.evaluation import score_texts
     from kzoo.data import load_scenes
 
-    caption = _open(args.model)
+    caption_fn = _open(args.model)
     if args.data == "embedded":
         sets = [(split, load_scenes(split, num_images=300)) for split in ("test_seen", "test_novel")]
         sets = [(name, s["images"], s["captions"]) for name, s in sets]
@@ -131,22 +111,13 @@ def evaluate(args):
         paths, captions = _photos(args.data)
         sets = [(args.data, paths, captions)]
     for name, images, references in sets:
-        scores = score_texts(caption(images, beam_width=args.beam_width), references, metrics=("bleu", "cider"))
+        scores = score_texts(caption_fn(images, beam_width=args.beam_width), references, metrics=("bleu", "cider"))
         print(f"{name}: BLEU-4 {scores['bleu']:.1f}, CIDEr-D {scores['cider']:.3f} (beam {args.beam_width})")
     return 0
 
 
-def _caption(args):
-    caption = _open(args.model)
-    for path, text in zip(args.images, caption(list(args.images), beam_width=args.beam_width)):
+def caption(args):
+    caption_fn = _open(args.model)
+    for path, text in zip(args.images, caption_fn(list(args.images), beam_width=args.beam_width)):
         print(f"{path}\t{text}")
     return 0
-
-
-def add_commands(subparsers):
-    parser = subparsers.add_parser("caption", help="caption images with a trained captioner")
-    parser.add_argument("--model", default=os.path.join("saved_models", "captioner"),
-                        help="export folder, .keras file, SavedModel folder or .tflite file")
-    parser.add_argument("--beam-width", type=int, default=1)
-    parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, ...)")
-    parser.set_defaults(func=_caption)

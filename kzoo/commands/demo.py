@@ -8,8 +8,6 @@ position, and saves an attention map to `saved_models/attention_demo.png`.
 
 import os
 
-NAME = "demo"
-
 
 def make_data(n, length=12, dim=8, seed=0):
     import numpy as np
@@ -20,13 +18,6 @@ def make_data(n, length=12, dim=8, seed=0):
     x[:, :, -1] = 0.0
     x[np.arange(n), marked, -1] = 1.0  # the marker feature
     return x, x[np.arange(n), marked, 0:1], marked
-
-
-def add_commands(subparsers):
-    parser = subparsers.add_parser("demo", help="train a small attention-pooling model (1 minute)")
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--out", default="saved_models")
-    parser.set_defaults(func=run)
 
 
 def run(args):

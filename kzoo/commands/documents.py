@@ -10,9 +10,8 @@ import hashlib
 import os
 import time
 
-__all__ = ["NAME", "add_train_arguments", "train", "add_evaluate_arguments", "evaluate", "add_commands"]
+__all__ = ["train", "evaluate", "classify"]
 
-NAME = "documents"
 _SHARED_REVIEWS = os.path.join("..", "shared", "data", "docclass", "movie_reviews")
 _KERAS_FILE = "document_classifier.keras"
 # Embedded corpus: small enough to reach ~100% held-out accuracy in about two CPU minutes.
@@ -21,21 +20,6 @@ _EMBEDDED = {"epochs": 8, "units": 32, "embedding_dim": 32, "max_sentences": 12,
 # Real reviews (~35 sentences of ~22 words): the benchmark's recipe (benchmarks/document_classifier.py).
 _REAL = {"epochs": 12, "units": 50, "embedding_dim": 50, "max_sentences": 40, "max_words": 50,
          "learning_rate": 1e-3, "dropout": 0.5, "batch_size": 32, "min_count": 3}
-
-
-def add_train_arguments(parser):
-    parser.add_argument("--data", default="embedded",
-                        help="embedded (default), movie-reviews (../shared/data if present, else download), "
-                             "a folder with pos/ and neg/ .txt files, or a 'sentence<TAB>label' file")
-    parser.add_argument("--architecture", default="han",
-                        help="han, bigru_last, bigru_mean, bigru_attention, cnn_max or cnn_attention")
-    parser.add_argument("--epochs", type=int, default=None, help="most training epochs (early stopping on real data)")
-    parser.add_argument("--out", default=os.path.join("saved_models", "document_classifier"), help="export folder")
-    parser.add_argument("--units", type=int, default=None, help="GRU units per direction")
-    parser.add_argument("--embedding-dim", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--limit", type=int, default=None, help="use at most this many training documents")
-    parser.add_argument("--seed", type=int, default=0)
 
 
 def _hash_split(texts, labels, seed, test_fraction=0.2):
@@ -83,18 +67,25 @@ def train(args):
         train_texts, train_labels = train_texts[: args.limit], train_labels[: args.limit]
     defaults = _EMBEDDED if embedded else _REAL
     print(f"data: {args.data}, {len(train_texts)} training and {len(test_texts)} held-out documents", flush=True)
+    embedding_dim = args.embedding_dim or defaults["embedding_dim"]
+    embeddings = args.embeddings
+    if embeddings not in (None, "skipgram"):
+        from kzoo.text import load_word_vectors
+
+        embeddings = load_word_vectors(embeddings)
+        embedding_dim = embeddings.dim
     model = DocumentClassifier(
         num_classes=len(class_names),
         architecture=args.architecture,
         units=args.units or defaults["units"],
-        embedding_dim=args.embedding_dim or defaults["embedding_dim"],
+        embedding_dim=embedding_dim,
         max_sentences=defaults["max_sentences"],
         max_words=defaults["max_words"],
         dropout=defaults["dropout"],
         class_names=class_names,
         seed=args.seed,
     )
-    model.adapt(train_texts, min_count=defaults["min_count"])
+    model.adapt(train_texts, min_count=defaults["min_count"], embeddings=embeddings)
     model.compile(learning_rate=defaults["learning_rate"])
     epochs = args.epochs or defaults["epochs"]
     batch_size = args.batch_size or defaults["batch_size"]
@@ -157,12 +148,6 @@ def open_model(model):
     return (lambda texts: np.asarray(function(texts=tf.constant(list(texts)))["probabilities"])), None
 
 
-def add_evaluate_arguments(parser):
-    parser.add_argument("--model", default=os.path.join("saved_models", "document_classifier"))
-    parser.add_argument("--data", default="embedded", help="embedded, movie-reviews, a folder or a file")
-    parser.add_argument("--seed", type=int, default=0)
-
-
 def evaluate(args):
     from kzoo.applications import ClassificationReport
 
@@ -173,7 +158,7 @@ def evaluate(args):
     return 0
 
 
-def _classify(args):
+def classify(args):
     predict, names = open_model(args.model)
     probabilities = predict(list(args.texts))
     for text, row in zip(args.texts, probabilities):
@@ -182,11 +167,3 @@ def _classify(args):
         shown = " ".join(f"{names[i] if names else i}={p:.3f}" for i, p in enumerate(row))
         print(f"{name}\t{shown}\t{text}")
     return 0
-
-
-def add_commands(subparsers):
-    parser = subparsers.add_parser("classify", help="classify documents with a trained document classifier")
-    parser.add_argument("--model", default=os.path.join("saved_models", "document_classifier"),
-                        help="export folder, .keras file, SavedModel folder or .tflite file")
-    parser.add_argument("texts", nargs="+", help="documents to classify (quote each one)")
-    parser.set_defaults(func=_classify)

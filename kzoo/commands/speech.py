@@ -13,24 +13,13 @@ import time
 
 from kzoo.commands.exports import export_all, open_generator, read_files
 
-__all__ = ["NAME", "add_train_arguments", "train", "add_evaluate_arguments", "evaluate", "add_commands"]
+__all__ = ["train", "evaluate", "transcribe"]
 
-NAME = "speech"
 _FILE = "speech_to_text"
 _SHARED_FSDD = os.path.join("..", "shared", "data", "speech", "fsdd")
 # Demo model: learns the embedded digits to a low WER in a few CPU minutes.
 _MODEL = {"num_mel_bins": 40, "filters": 16, "encoder_units": 96, "encoder_layers": 2, "units": 96, "embedding_dim": 32}
 _DATA = {"embedded": {"train": 1600, "test": 200, "epochs": 10}, "fsdd": {"train": 2000, "test": 200, "epochs": 12}}
-
-
-def add_train_arguments(parser):
-    parser.add_argument("--data", default="embedded",
-                        help="embedded (synthesised digits, default), fsdd (the shared FSDD folder) or a PATH to FSDD recordings")
-    parser.add_argument("--decoder", default="joint", help="ctc, attention or joint")
-    parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--utterances", type=int, default=None, help="training utterances")
-    parser.add_argument("--out", default=os.path.join("saved_models", "speech"), help="export folder")
-    parser.add_argument("--seed", type=int, default=0)
 
 
 def load_data(data, train_size, test_size, seed=0):
@@ -103,32 +92,16 @@ def _open(model):
     return open_generator(model, _FILE, "transcribe", to_signature_input=lambda paths: read_files(paths, "WAV"))
 
 
-def add_evaluate_arguments(parser):
-    parser.add_argument("--model", default=os.path.join("saved_models", "speech"))
-    parser.add_argument("--data", default="embedded", help="embedded, fsdd or a PATH to FSDD recordings")
-    parser.add_argument("--beam-width", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-
-
 def evaluate(args):
-    transcribe = _open(args.model)
+    transcribe_fn = _open(args.model)
     sizes = _DATA["embedded" if args.data == "embedded" else "fsdd"]
     _, test_set = load_data(args.data, 1, sizes["test"], args.seed)
-    _report(lambda audio: transcribe(audio, beam_width=args.beam_width), test_set, f"held-out speakers (beam {args.beam_width})")
+    _report(lambda audio: transcribe_fn(audio, beam_width=args.beam_width), test_set, f"held-out speakers (beam {args.beam_width})")
     return 0
 
 
-def _transcribe(args):
-    transcribe = _open(args.model)
-    for path, text in zip(args.files, transcribe(list(args.files), beam_width=args.beam_width)):
+def transcribe(args):
+    transcribe_fn = _open(args.model)
+    for path, text in zip(args.files, transcribe_fn(list(args.files), beam_width=args.beam_width)):
         print(f"{path}\t{text}")
     return 0
-
-
-def add_commands(subparsers):
-    parser = subparsers.add_parser("transcribe", help="transcribe WAV files with a trained speech model")
-    parser.add_argument("--model", default=os.path.join("saved_models", "speech"),
-                        help="export folder, .keras file, SavedModel folder or .tflite file")
-    parser.add_argument("--beam-width", type=int, default=1)
-    parser.add_argument("files", nargs="+", help="WAV files (any sample rate, mono or stereo)")
-    parser.set_defaults(func=_transcribe)

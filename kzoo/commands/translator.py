@@ -10,26 +10,12 @@ import time
 
 from kzoo.commands.exports import export_all, open_generator
 
-__all__ = ["NAME", "add_train_arguments", "train", "add_evaluate_arguments", "evaluate", "add_commands"]
+__all__ = ["train", "evaluate", "translate"]
 
-NAME = "translator"
 _SHARED_SPA = os.path.join("..", "shared", "data", "translation", "spa-eng", "train.tsv")
 # Demo model: small enough to train to BLEU > 90 on the embedded corpus in a few CPU minutes.
 _EMBEDDED = {"size": 14000, "epochs": 8, "units": 128, "embedding_dim": 64, "batch_size": 32}
 _REAL = {"epochs": 10, "units": 256, "embedding_dim": 128, "batch_size": 64}
-
-
-def add_train_arguments(parser):
-    parser.add_argument("--data", default="embedded",
-                        help="embedded (default), anki-spa (download, or ../shared/data if present), or a "
-                             "PATH to a tab-separated file 'target<TAB>source' (the Anki layout: English first)")
-    parser.add_argument("--epochs", type=int, default=None, help="training epochs")
-    parser.add_argument("--out", default=os.path.join("saved_models", "translator"), help="export folder")
-    parser.add_argument("--units", type=int, default=None, help="recurrent units")
-    parser.add_argument("--attention", default="global", help="none, global, local-m, local-p or hard")
-    parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--limit", type=int, default=None, help="use at most this many training pairs")
-    parser.add_argument("--seed", type=int, default=0)
 
 
 def _bleu(hypotheses, references, lowercase=False):
@@ -105,13 +91,6 @@ def _open(model):
     return open_generator(model, "translator", "translate")
 
 
-def add_evaluate_arguments(parser):
-    parser.add_argument("--model", default=os.path.join("saved_models", "translator"))
-    parser.add_argument("--data", default="embedded", help="embedded, anki-spa or a PATH")
-    parser.add_argument("--beam-width", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-
-
 def evaluate(args):
     translate_fn = _open(args.model)
     _, _, test_s, test_refs = _load(args.data, None, args.seed)
@@ -120,17 +99,8 @@ def evaluate(args):
     return 0
 
 
-def _translate(args):
+def translate(args):
     translate_fn = _open(args.model)
     for text, translation in zip(args.texts, translate_fn(list(args.texts), beam_width=args.beam_width)):
         print(f"{text}\t{translation}")
     return 0
-
-
-def add_commands(subparsers):
-    parser = subparsers.add_parser("translate", help="translate sentences with a trained translator")
-    parser.add_argument("--model", default=os.path.join("saved_models", "translator"),
-                        help="export folder, .keras file, SavedModel folder or .tflite file")
-    parser.add_argument("--beam-width", type=int, default=1)
-    parser.add_argument("texts", nargs="+", help="sentences to translate")
-    parser.set_defaults(func=_translate)

@@ -230,12 +230,14 @@ def make_documents_dataset(documents, labels, batch_size=32, shuffle=True, bucke
     ds = tf.data.Dataset.from_tensor_slices((tf.constant(documents, tf.string), labels))
     if shuffle:
         ds = ds.shuffle(max(len(documents), 1), seed=seed, reshuffle_each_iteration=True)
-    lengths = np.array([len(d.split()) for d in documents]) if documents else np.zeros(1)
-    boundaries = sorted({int(q) + 1 for q in np.quantile(lengths, np.linspace(0, 1, 9)[1:-1])})
     if not bucket or len(documents) < 4 * batch_size:
         return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    return ds.bucket_by_sequence_length(
-        lambda text, label: tf.size(tf.strings.split(text)),
-        bucket_boundaries=boundaries,
-        bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+    from kzoo.data.pipeline import bucket_batches  # kzoo.data imports kzoo.text: import when used
+
+    # The lengths the bucketing function sees, counted by the same op, so the declared number of
+    # batches is exact.
+    lengths = tf.strings.split(tf.constant(documents, tf.string)).row_lengths().numpy()
+    boundaries = sorted({int(q) + 1 for q in np.quantile(lengths, np.linspace(0, 1, 9)[1:-1])})
+    return bucket_batches(
+        ds, lambda text, label: tf.cast(tf.size(tf.strings.split(text)), tf.int32), lengths, boundaries, batch_size
     ).prefetch(tf.data.AUTOTUNE)
