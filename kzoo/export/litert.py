@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 import tensorflow as tf
+from absl import logging as absl_logging
 from tensorflow.python.framework import convert_to_constants
 
 from kzoo.export.atomic import atomic_path
@@ -43,10 +44,15 @@ def convert(function, input_signature=None, path=None, builtin_only=True, quanti
     initializers = concrete.graph.get_collection_ref("table_initializer")
     initializers[:] = [op for op in initializers if op is not None]
     frozen = convert_to_constants.convert_variables_to_constants_v2(concrete)
-    # Without `trackable_obj` the converter warns that it takes its older path; that path keeps
-    # the dynamic dimensions the interpreter is resized to (with an empty trackable, inputs of
-    # unknown length were fixed at 1 and resizing failed).
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
+    # Without `trackable_obj` the converter takes its older path, which keeps the dynamic
+    # dimensions the interpreter is resized to (with an empty trackable, inputs of unknown length
+    # were fixed at 1 and resizing failed). It logs a warning advising otherwise: silenced here.
+    verbosity = absl_logging.get_verbosity()
+    absl_logging.set_verbosity(absl_logging.ERROR)
+    try:
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
+    finally:
+        absl_logging.set_verbosity(verbosity)
     ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if not builtin_only:
         ops.append(tf.lite.OpsSet.SELECT_TF_OPS)

@@ -54,3 +54,19 @@ def test_load_tflite_dispatches_on_the_sidecar_kind(tmp_path):
         load_tflite(path)
     with pytest.raises(FileNotFoundError, match="path"):
         load_tflite(tmp_path / "missing.tflite")
+
+
+def test_convert_logs_no_trackable_obj_advice(caplog):
+    """The converter's "Please consider providing the trackable_obj argument" is ours to silence
+    (kzoo takes the path it advises against on purpose); the verbosity is restored afterwards."""
+    from absl import logging as absl_logging
+
+    @tf.function
+    def double(x):
+        return 2.0 * x
+
+    before = absl_logging.get_verbosity()
+    with caplog.at_level("INFO"):
+        convert(double, [tf.TensorSpec([1, 3], tf.float32)])
+    assert "trackable_obj" not in caplog.text
+    assert absl_logging.get_verbosity() == before
