@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from kzoo.applications import Captioner  # noqa: E402
-from kzoo.applications.evaluation import score_texts  # noqa: E402
+from kzoo.applications.evaluation import CAPTION_METRICS, score_texts  # noqa: E402
 from kzoo.data import SCENE_COLOURS, SCENE_SHAPES, load_scenes  # noqa: E402
 from clocks import Budget  # noqa: E402
 
@@ -70,8 +70,10 @@ def run(attention, args):
               "load_average": os.getloadavg()}
     for split in ("test_seen", "test_novel"):
         scenes = load_scenes(split, num_images=args.test_images, image_size=64, seed=0)
-        scores = score_texts(model.caption(scenes["images"]), scenes["captions"], metrics=("bleu", "cider"))
+        scores = score_texts(model.caption(scenes["images"]), scenes["captions"], metrics=CAPTION_METRICS)
         record[f"{split}_bleu4"], record[f"{split}_cider"] = scores["bleu"], scores["cider"]
+        for n in (1, 2, 3):
+            record[f"{split}_bleu{n}"] = scores[f"bleu{n}"]
         if attention != "none":
             record[f"{split}_localisation"], record[f"{split}_located_words"] = localisation(model, scenes)
     print(json.dumps(record), flush=True)

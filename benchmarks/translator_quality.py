@@ -156,16 +156,25 @@ def load_splits(seed):
     return train_s, train_t, val_s, val_refs, test_s, test_refs
 
 
-def make_model(kind, attention, seed, min_count, train_s, train_t):
-    """A compiled model with the library's defaults (`kind="kzoo"`) or the tutorial anchor."""
+def make_model(kind, attention, seed, min_count, train_s, train_t, target_embeddings=None):
+    """A compiled model with the library's defaults (`kind="kzoo"`) or the tutorial anchor;
+    `target_embeddings` (e.g. "glove-6b-50d") starts the English embedding from pretrained
+    vectors, with `embedding_dim` set to their size."""
     keras.utils.set_random_seed(seed)
     if kind == "tutorial":
         model = TutorialTranslator()
         model.adapt(train_s, train_t)
         model.compile()
         return model
-    model = Translator(attention=None if attention == "none" else attention, seed=seed)
-    model.adapt(train_s, train_t, **({} if min_count is None else {"min_count": min_count}))
+    extra = {}
+    if target_embeddings:
+        from kzoo.text import load_word_vectors
+
+        vectors = load_word_vectors(target_embeddings)
+        extra = {"embedding_dim": vectors.dim}
+    model = Translator(attention=None if attention == "none" else attention, seed=seed, **extra)
+    model.adapt(train_s, train_t, **({} if min_count is None else {"min_count": min_count}),
+                **({"target_embeddings": vectors} if target_embeddings else {}))
     return model
 
 
@@ -187,11 +196,12 @@ def run(kind, name, seed, args):
         test_s, test_refs = test_s[: args.test_size], test_refs[: args.test_size]
     label = f"{kind}-{name}-{args.path}" if kind == "kzoo" else f"tutorial-{args.path}"
     label += (f"-sampled{args.num_sampled}" if args.num_sampled else "") + ("-cpu" if args.clock == "cpu" else "")
+    label += f"-{args.target_embeddings}" if args.target_embeddings and kind == "kzoo" else ""
     print(f"[{label}, seed {seed}] {len(train_s)} training pairs, {len(val_s)} validation and "
           f"{len(test_s)} test Spanish sentences ({sum(map(len, test_refs))} references); budget "
           f"{args.budget_minutes} min ({args.clock} clock), BLEU every {args.eval_every_minutes} min; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}", flush=True)
-    model = make_model(kind, name, seed, args.min_count, train_s, train_t)
+    model = make_model(kind, name, seed, args.min_count, train_s, train_t, args.target_embeddings)
     if kind == "kzoo":
         model.compile(num_sampled=args.num_sampled)
     vocabularies = (model.source_tokenizer.vocabulary_size, model.target_tokenizer.vocabulary_size)
@@ -426,6 +436,9 @@ def main():
     parser.add_argument("--min-count", type=int, default=None,
                         help="vocabulary: words seen fewer times are [UNK] (default: the library's)")
     parser.add_argument("--test-size", type=int, default=None, help="score only the first N test sentences")
+    parser.add_argument("--target-embeddings", default=None,
+                        help="start kzoo's English embedding from pretrained vectors (e.g. glove-6b-50d); "
+                             "embedding_dim becomes their size")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
     parser.add_argument("--report", action="store_true", help="tables and plot from the saved results")
     parser.add_argument("--runs", nargs="+", default=["translator_quality_*.json"],

@@ -27,35 +27,20 @@ from keras import ops
 
 from kzoo.applications.embeddings import check_embedding_trainable, initialize_embeddings, load_pretrained, start_embedding
 from kzoo.applications.task import SequenceGenerator, TFLiteSequenceGenerator
+from kzoo.data.captions import check_captions, make_captions_dataset
 from kzoo.export import litert
 from kzoo.seq2seq import schedules
 from kzoo.seq2seq.bridge import MeanBridge
 from kzoo.seq2seq.decoder import AttentionDecoder
-from kzoo.text.tokenizer import Tokenizer, check_texts
+from kzoo.text.tokenizer import Tokenizer
 from kzoo.vision.encoders import ImageEncoder, restore_encoder_config
-from kzoo.vision.images import check_images, decode_images, resize_to_model, to_model_pixels
+from kzoo.vision.images import check_image_size, check_images, decode_images, resize_to_model, to_model_pixels
 
 __all__ = ["Captioner"]
 
 litert.register_runner("captioner")(TFLiteSequenceGenerator)
 
 _ATTENTION = {"soft": "global", "hard": "hard", None: None}
-
-
-def _check_captions(captions, name="captions"):
-    """One list of strings per image (a string counts as a list of one)."""
-    if isinstance(captions, (str, bytes)) or not isinstance(captions, (list, tuple)):
-        raise TypeError(
-            f"`{name}` must be a list with, per image, a caption string or a list of them. "
-            f"Received: {name} of type {type(captions).__name__}"
-        )
-    out = []
-    for i, item in enumerate(captions):
-        texts, _ = check_texts(item, f"{name}[{i}]")
-        if not texts or not all(t.strip() for t in texts):
-            raise ValueError(f"`{name}[{i}]` must hold at least one non-empty caption. Received: {item!r}")
-        out.append(texts)
-    return out
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -116,26 +101,15 @@ class Captioner(SequenceGenerator):
         super().__init__(**kwargs)
         if attention not in _ATTENTION:
             raise ValueError(f"`attention` must be 'soft', 'hard' or None. Received: attention={attention!r}")
-        if (
-            not isinstance(image_size, (list, tuple))
-            or len(image_size) != 2
-            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 8 for n in image_size)
-        ):
-            raise ValueError(f"`image_size` must be a pair of ints >= 8 (height, width). Received: image_size={image_size!r}")
         if not isinstance(attention_regularization, (int, float)) or attention_regularization < 0:
             raise ValueError(
                 "`attention_regularization` must be a float >= 0. "
                 f"Received: attention_regularization={attention_regularization!r}"
             )
-        self.image_size = tuple(image_size)
-        self.attention = attention
-        self.score = score
-        self.units = units
-        self.embedding_dim = embedding_dim
-        self.encoder_weights = encoder_weights
-        self.trainable_encoder = trainable_encoder
-        self.filters, self.blocks = filters, blocks
-        self.dropout = dropout
+        self.image_size = check_image_size(image_size)
+        self.attention, self.score, self.units, self.embedding_dim = attention, score, units, embedding_dim
+        self.encoder_weights, self.trainable_encoder = encoder_weights, trainable_encoder
+        self.filters, self.blocks, self.dropout = filters, blocks, dropout
         self.attention_regularization = float(attention_regularization)
         self.max_vocabulary_size = max_vocabulary_size
         self.max_target_length = max_caption_length
@@ -172,7 +146,7 @@ class Captioner(SequenceGenerator):
             raise ValueError("`adapt()` can only be called once, before training.")
         check_embedding_trainable(embedding_trainable)
         vectors = load_pretrained(embeddings, self.embedding_dim)
-        flat = [c for texts in _check_captions(captions) for c in texts] if not isinstance(captions, tf.data.Dataset) else captions
+        flat = [c for texts in check_captions(captions) for c in texts] if not isinstance(captions, tf.data.Dataset) else captions
         self.target_tokenizer.adapt(flat, self.max_vocabulary_size, min_count)
         self._make_layers()
         self.build()
@@ -229,23 +203,11 @@ class Captioner(SequenceGenerator):
     def make_dataset(self, images, captions, batch_size=64, shuffle=True):
         """`(image, caption)` batches from an image array `(N, H, W, C)` (or a list of images) and,
         per image, a caption or a list of captions (each caption is one example)."""
-        captions = _check_captions(captions)
         if isinstance(images, np.ndarray) and images.ndim == 4 and images.dtype == np.uint8:
             pixels = images
         else:
             pixels = resize_to_model(check_images(list(images) if not isinstance(images, list) else images)[0], self.image_size)
-        if len(pixels) != len(captions):
-            raise ValueError(
-                "`images` and `captions` must have the same length (one list of captions per image). "
-                f"Received: {len(pixels)} images and {len(captions)} caption lists"
-            )
-        index = np.array([i for i, texts in enumerate(captions) for _ in texts], np.int32)
-        flat = [t for texts in captions for t in texts]
-        table = tf.constant(pixels)
-        ds = tf.data.Dataset.from_tensor_slices((index, flat))
-        if shuffle:
-            ds = ds.shuffle(len(flat), seed=self.seed, reshuffle_each_iteration=True)
-        return ds.batch(batch_size).map(lambda i, t: (tf.gather(table, i), t)).prefetch(tf.data.AUTOTUNE)
+        return make_captions_dataset(pixels, captions, batch_size, shuffle, self.seed)
 
     # === Captioning ===
     def caption(self, images, beam_width=1, length_penalty=0.0, max_length=None, return_attention=False):
@@ -271,27 +233,15 @@ class Captioner(SequenceGenerator):
 
     # === Config ===
     def get_config(self):
-        config = super().get_config()
-        encoder = self.encoder.get_config()["encoder"]
-        config.update(
-            vocabulary=self.target_tokenizer.vocabulary,
-            encoder=encoder,
-            image_size=self.image_size,
-            attention=self.attention,
-            score=self.score,
-            units=self.units,
-            embedding_dim=self.embedding_dim,
-            encoder_weights=self.encoder_weights,
-            trainable_encoder=self.trainable_encoder,
-            filters=self.filters,
-            blocks=self.blocks,
-            dropout=self.dropout,
-            attention_regularization=self.attention_regularization,
-            max_vocabulary_size=self.max_vocabulary_size,
-            max_caption_length=self.max_target_length,
-            seed=self.seed,
-        )
-        return config
+        names = ("image_size", "attention", "score", "units", "embedding_dim", "encoder_weights", "trainable_encoder",
+                 "filters", "blocks", "dropout", "attention_regularization", "max_vocabulary_size", "seed")
+        return {
+            **super().get_config(),
+            **{name: getattr(self, name) for name in names},
+            "vocabulary": self.target_tokenizer.vocabulary,
+            "encoder": self.encoder.get_config()["encoder"],
+            "max_caption_length": self.max_target_length,
+        }
 
     @classmethod
     def from_config(cls, config):

@@ -55,8 +55,9 @@ from kzoo.applications.embeddings import (
     load_pretrained,
     pretrained_matrix,
 )
+from kzoo.applications.task import own_identity
 from kzoo.export import litert
-from kzoo.export.atomic import atomic_path
+from kzoo.export.savedmodel import check_format, save_signatures
 from kzoo.layers import scores as scores_lib
 from kzoo.layers.attention_pooling import AttentionPooling
 from kzoo.layers.hierarchical_attention import HierarchicalAttention
@@ -502,15 +503,18 @@ class DocumentClassifier(CompileDefaultsMixin, keras.Model):
     def _function(self, kind):
         if kind not in self._functions:
 
-            @tf.function(input_signature=[tf.TensorSpec([None], tf.string)], reduce_retracing=True)
             def probabilities(documents):
                 return self(self.document_tokenizer(documents), training=False)
 
-            @tf.function(input_signature=[tf.TensorSpec([1], tf.string)])
             def attention(documents):
                 return self(self.document_tokenizer(documents), training=False, return_attention_scores=True)
 
-            self._functions = {"probabilities": probabilities, "attention": attention}
+            self._functions = {  # own_identity: several classifiers in a process do not warn of retracing
+                "probabilities": tf.function(
+                    own_identity(probabilities), input_signature=[tf.TensorSpec([None], tf.string)], reduce_retracing=True
+                ),
+                "attention": tf.function(own_identity(attention), input_signature=[tf.TensorSpec([1], tf.string)]),
+            }
         return self._functions[kind]
 
     def predict(self, x, batch_size=32, verbose=0, **kwargs):
@@ -622,13 +626,14 @@ class DocumentClassifier(CompileDefaultsMixin, keras.Model):
             `path`.
         """
         self._require_layers()
-        if format == "tf_saved_model":
-            module = _Serving(self)
-            with atomic_path(path) as tmp:
-                tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve.get_concrete_function()})
-            return path
-        if format != "litert":
-            raise ValueError(f"`format` must be 'tf_saved_model' or 'litert'. Received: format={format!r}")
+        if check_format(format) == "tf_saved_model":
+
+            @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
+            def serve(texts):
+                probabilities = self(self.document_tokenizer(texts), training=False)
+                return {"probabilities": probabilities, "labels": tf.argmax(probabilities, axis=-1)}
+
+            return save_signatures(self, path, {"serving_default": serve.get_concrete_function()})
 
         @tf.function
         def classify(ids):
@@ -669,19 +674,6 @@ class DocumentClassifier(CompileDefaultsMixin, keras.Model):
             seed=self.seed,
         )
         return config
-
-
-class _Serving(tf.Module):
-    """The SavedModel: strings in, probabilities and labels out, tokenization included."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
-    def serve(self, texts):
-        probabilities = self.model(self.model.document_tokenizer(texts), training=False)
-        return {"probabilities": probabilities, "labels": tf.argmax(probabilities, axis=-1)}
 
 
 @litert.register_runner("document_classifier")

@@ -19,6 +19,7 @@ References: see `kzoo.seq2seq.decoder` (attention decoder, scheduled sampling) a
 `kzoo.seq2seq.samplers` (greedy and beam search).
 """
 
+import functools
 import os
 
 import keras
@@ -28,7 +29,7 @@ import tensorflow as tf
 from kzoo.applications.compile_defaults import CompileDefaultsMixin
 from kzoo.applications.embeddings import embedding_callbacks
 from kzoo.export import litert
-from kzoo.export.atomic import atomic_path
+from kzoo.export.savedmodel import check_format, save_signatures
 from kzoo.seq2seq import samplers as samplers_lib
 from kzoo.seq2seq.losses import MaskedSparseCrossEntropy, MaskedTokenAccuracy, sampled_softmax_loss
 from kzoo.text.tokenizer import END, PAD, START, UNK, check_texts
@@ -41,6 +42,18 @@ class _FunctionCache:
 
     def __init__(self):
         self.functions = {}
+
+
+def own_identity(function):
+    """`function` under an identity of its own, for `tf.function`.
+
+    TensorFlow counts the traces of every `tf.function` built from the same code object together
+    and warns of "excessive retracing" after five: each model's first `translate()` /
+    `caption()` / `transcribe()` traces its own decoding function, so several models in one
+    process (a notebook comparing three) would warn though nothing retraces. A `partial` has no
+    code object, so TensorFlow keys its counts on this one function.
+    """
+    return functools.partial(function)
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -294,16 +307,14 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
         if key not in self._decode_functions.functions:
             sampler = self.sampler(beam_width, length_penalty)
 
-            @tf.function(
-                input_signature=[self.raw_input_spec, tf.TensorSpec([], tf.int32)],
-                reduce_retracing=True,
-            )
             def decode(raw, max_length):
                 encoder_input = self.preprocess(raw)
                 tokens, weights = self.decode_ids(encoder_input, max_length, sampler, return_attention)
                 return encoder_input, tokens, weights, self.target_tokenizer.detokenize(tokens)
 
-            self._decode_functions.functions[key] = decode
+            self._decode_functions.functions[key] = tf.function(
+                own_identity(decode), input_signature=[self.raw_input_spec, tf.TensorSpec([], tf.int32)], reduce_retracing=True
+            )
         return self._decode_functions.functions[key]
 
     def generate(self, inputs, beam_width=1, max_length=None, length_penalty=0.0, return_attention=False):
@@ -375,18 +386,12 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
         self._require_layers()
         max_length = max_length or self.max_target_length
         beam = self.sampler(beam_width, length_penalty)
-        if format == "tf_saved_model":
-            module = tf.Module()
-            module.model = self
+        if check_format(format) == "tf_saved_model":
             signatures = {}
             for name, (spec, to_input) in self.serving_signatures().items():
                 signatures[name] = self._serving_function(to_input, spec, self.sampler(), max_length)
             signatures["beam"] = self._serving_function(self.preprocess, self.raw_input_spec, beam, max_length)
-            with atomic_path(path) as tmp:
-                tf.saved_model.save(module, tmp, signatures=signatures)
-            return path
-        if format != "litert":
-            raise ValueError(f"`format` must be 'tf_saved_model' or 'litert'. Received: format={format!r}")
+            return save_signatures(self, path, signatures)
 
         @tf.function
         def decode(tflite_input):

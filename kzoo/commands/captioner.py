@@ -22,11 +22,11 @@ _EMBEDDED = {"images": 3000, "image_size": 64, "epochs": 5, "units": 128, "embed
 
 
 def _report(model, images, references, label):
-    from kzoo.applications.evaluation import score_texts
+    from kzoo.applications.evaluation import CAPTION_METRICS, format_scores, score_texts
 
     hypotheses = model.caption(images)
-    scores = score_texts(hypotheses, references, metrics=("bleu", "cider"))
-    print(f"{label}: BLEU-4 {scores['bleu']:.1f}, CIDEr-D {scores['cider']:.3f} ({len(hypotheses)} images)", flush=True)
+    scores = score_texts(hypotheses, references, metrics=CAPTION_METRICS)
+    print(f"{label}: {format_scores(scores)} ({len(hypotheses)} images)", flush=True)
     return hypotheses
 
 
@@ -100,7 +100,7 @@ def _open(model):
 
 
 def evaluate(args):
-    from kzoo.applications.evaluation import score_texts
+    from kzoo.applications.evaluation import CAPTION_METRICS, format_scores, score_texts
     from kzoo.data import load_scenes
 
     caption_fn = _open(args.model)
@@ -111,8 +111,8 @@ def evaluate(args):
         paths, captions = _photos(args.data)
         sets = [(args.data, paths, captions)]
     for name, images, references in sets:
-        scores = score_texts(caption_fn(images, beam_width=args.beam_width), references, metrics=("bleu", "cider"))
-        print(f"{name}: BLEU-4 {scores['bleu']:.1f}, CIDEr-D {scores['cider']:.3f} (beam {args.beam_width})")
+        scores = score_texts(caption_fn(images, beam_width=args.beam_width), references, metrics=CAPTION_METRICS)
+        print(f"{name}: {format_scores(scores)} (beam {args.beam_width})")
     return 0
 
 

@@ -2,6 +2,18 @@
 
 from kzoo.export.atomic import atomic_path
 from kzoo.export.litert import convert, interpreter, load_tflite, register_runner, run, write_metadata
-from kzoo.export.savedmodel import load_signature
+from kzoo.export.savedmodel import EXPORT_FORMATS, check_format, load_signature, save_signatures
 
-__all__ = ["atomic_path", "convert", "interpreter", "load_tflite", "register_runner", "run", "write_metadata", "load_signature"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "atomic_path",
+    "check_format",
+    "convert",
+    "interpreter",
+    "load_signature",
+    "load_tflite",
+    "register_runner",
+    "run",
+    "save_signatures",
+    "write_metadata",
+]

@@ -192,6 +192,8 @@ class BLEU(SequenceMetric):
         smooth: "exp" (default), "floor", "add-k" or "none" (Chen & Cherry 2014).
         smooth_value: the value of "floor" (default 0.1) or "add-k" (default 1).
         lowercase: lowercase before tokenizing.
+        max_order: the largest n-gram order, 1 to 4 (BLEU-1 ... BLEU-4; default 4), as
+            sacrebleu's `max_ngram_order`. Captioning papers report BLEU-1 to BLEU-4.
         pad_id: for token-id inputs (token ids are words; tokenization is skipped).
         end_id: for token-id inputs (token ids are words; tokenization is skipped).
 
@@ -207,10 +209,12 @@ class BLEU(SequenceMetric):
 
     _num_statistics = 2 * MAX_ORDER + 2
 
-    def __init__(self, tokenize="13a", smooth="exp", smooth_value=None, lowercase=False, **kwargs):
+    def __init__(self, tokenize="13a", smooth="exp", smooth_value=None, lowercase=False, max_order=MAX_ORDER, **kwargs):
         _inputs.check_choice("tokenize", tokenize, tuple(_TOKENIZERS))
         _inputs.check_choice("smooth", smooth, ("exp", "floor", "add-k", "none"))
+        _inputs.check_choice("max_order", max_order, tuple(range(1, MAX_ORDER + 1)))
         super().__init__(**kwargs)
+        self.max_order = int(max_order)
         self.tokenize = tokenize
         self.smooth = smooth
         self.smooth_value = smooth_value
@@ -264,7 +268,7 @@ class BLEU(SequenceMetric):
         log_sum = zero
         smooth_mteval = tf.constant(1.0, "float64")
         stopped = tf.constant(False)
-        for n in range(MAX_ORDER):
+        for n in range(self.max_order):  # statistics hold orders 1..4; BLEU-n uses the first n
             correct, total = matches[n], totals[n]
             if self.smooth == "add-k" and n > 0:
                 correct, total = correct + value, total + value
@@ -280,8 +284,8 @@ class BLEU(SequenceMetric):
             precision = tf.where(zero_match, zero_precision, 100.0 * correct / tf.where(total > 0, total, 1.0))
             precision = tf.where(stopped, zero, precision)
             log_sum += tf.where(precision > 0, tf.math.log(tf.where(precision > 0, precision, 1.0)), -9999999999.0)
-        score = bp * tf.exp(log_sum / MAX_ORDER)
-        any_match = tf.reduce_any(tf.stack(matches) > 0)
+        score = bp * tf.exp(log_sum / self.max_order)
+        any_match = tf.reduce_any(tf.stack(matches[: self.max_order]) > 0)
         return tf.where(any_match, score, zero)
 
     def get_config(self):
@@ -290,6 +294,7 @@ class BLEU(SequenceMetric):
             "smooth": self.smooth,
             "smooth_value": self.smooth_value,
             "lowercase": self.lowercase,
+            "max_order": self.max_order,
         }
         return {**super().get_config(), **config}
 

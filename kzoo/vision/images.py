@@ -16,7 +16,20 @@ import os
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["check_images", "to_model_pixels", "decode_images", "resize_to_model"]
+__all__ = ["check_image_size", "check_images", "to_model_pixels", "decode_images", "resize_to_model"]
+
+
+def check_image_size(image_size, smallest=8):
+    """`(height, width)` as a tuple of ints >= `smallest`; `ValueError` naming `image_size` otherwise."""
+    if (
+        not isinstance(image_size, (list, tuple))
+        or len(image_size) != 2
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= smallest for n in image_size)
+    ):
+        raise ValueError(
+            f"`image_size` must be a pair of ints >= {smallest} (height, width). Received: image_size={image_size!r}"
+        )
+    return tuple(image_size)
 
 
 def _decode(data, position):

@@ -237,3 +237,14 @@ def test_vocabulary_caps_per_language_and_default_token_metrics(tmp_path):
     for name, reference in (("token_precision", precision_score), ("token_recall", recall_score), ("token_f1", f1_score)):
         expected = reference(truth, predicted, average="macro", zero_division=np.nan)
         np.testing.assert_allclose(results[name], expected, atol=1e-6, err_msg=name)
+
+
+def test_several_models_in_one_process_do_not_warn_of_retracing(caplog):
+    """Each model traces its own decoding function once; TensorFlow must not count seven models'
+    first calls as retracing of one function (it warns after five)."""
+    with caplog.at_level("WARNING", logger="tensorflow"):
+        for seed in range(7):
+            tr = Translator(units=8, embedding_dim=8, seed=seed)
+            tr.adapt(["a b c", "b c"], ["x y", "y z"])
+            tr.translate(["a b"])
+    assert "retracing" not in caplog.text

@@ -229,6 +229,17 @@ def test_bleu_matches_sacrebleu(smooth, tokenize):
     check_metric(m, REFS, HYPS, expected=expected, atol=0.01, run_model=False)
 
 
+@pytest.mark.parametrize("max_order", [1, 2, 3])
+@pytest.mark.parametrize("smooth", ["exp", "none"])
+def test_bleu_of_lower_orders_matches_sacrebleu(max_order, smooth):
+    bleu = sacrebleu.metrics.BLEU(max_ngram_order=max_order, smooth_method=smooth)
+    expected = bleu.corpus_score(HYPS, [list(r) for r in zip(*REFS)]).score
+    m = metrics.BLEU(max_order=max_order, smooth=smooth)
+    check_metric(m, REFS, HYPS, expected=expected, atol=0.01, run_model=False)
+    with pytest.raises(ValueError, match=r"`max_order` must be one of \(1, 2, 3, 4\). Received: max_order=5"):
+        metrics.BLEU(max_order=5)
+
+
 def test_bleu_zero_matches_and_token_ids_in_evaluate():
     m = metrics.BLEU()
     m.update_state([["a b c d"]], ["e f"])
