@@ -3,7 +3,7 @@
 Trains nothing: speed does not depend on the weights. Builds a model of the benchmark's size (or
 loads one with `--model`), then times `transcribe()` at batch 1 and 32, greedy and beam-4, the
 SavedModel's `waveforms` signature at batch 1 and 32, and the TFLite file at batch 1 (float and
-dynamic-range quantized), on synthesised digits of held-out voices or FSDD connected digit
+dynamic-range int8 and float16 quantized), on synthesised digits of held-out voices or FSDD connected digit
 strings (`--data`). With a trained `--model` it also reports the WER / CER of every path and the
 TFLite files' agreement with `transcribe()`, so the quantized file's WER change shows. Medians
 of `--repeats` runs; the anchor of the ratios is greedy `transcribe()` at batch 1 in the same run.
@@ -76,11 +76,11 @@ def run(decoder, args):
     sizes = {}
     expected = model.transcribe(audio)
     quality = {"transcribe": score_texts(expected, references, metrics=("wer", "cer"))}
-    for quantize in (False, True):
-        path = model.export(os.path.join(folder, f"stt{'_int8' if quantize else ''}.tflite"), format="litert",
-                            beam_width=1, quantize=quantize)
+    for quantize in (False, "int8", "float16"):
+        suffix = f"_{quantize}" if quantize else ""
+        path = model.export(os.path.join(folder, f"stt{suffix}.tflite"), format="litert", beam_width=1, quantize=quantize)
         runner = load_tflite(path)
-        name = "tflite_int8_greedy_batch1" if quantize else "tflite_greedy_batch1"
+        name = f"tflite{suffix}_greedy_batch1"
         timed(name, lambda: runner.transcribe(audio))
         sizes[name] = round(os.path.getsize(path) / 1e6, 2)
         texts = runner.transcribe(audio)

@@ -620,7 +620,8 @@ class DocumentClassifier(CompileDefaultsMixin, keras.Model):
                 "litert": a TFLite model of builtin ops from ids `(1, max_sentences, max_words)`
                 to probabilities, with a `PATH.json` sidecar; run it with
                 `kzoo.export.load_tflite(path).predict(texts)` (tokenization runs beside it).
-            quantize: TFLite only: dynamic-range int8 quantization of the weights.
+            quantize: TFLite only: True / "int8" (dynamic-range int8 weights) or "float16"
+                (float16 weights); see `kzoo.export.convert`.
 
         Returns:
             `path`.

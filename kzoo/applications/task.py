@@ -380,7 +380,8 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
             beam_width: beam of the SavedModel's `beam` signature, or of the TFLite loop (1 is
                 greedy).
             length_penalty: GNMT `α` of that beam search.
-            quantize: TFLite only: dynamic-range int8 quantization of the weights.
+            quantize: TFLite only: True / "int8" (dynamic-range int8 weights) or "float16"
+                (float16 weights); see `kzoo.export.convert`.
             max_length: most output tokens; default `max_target_length`.
         """
         self._require_layers()

@@ -13,6 +13,7 @@ Each check takes the model and a function that runs it, so one helper serves eve
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -102,8 +103,16 @@ def agreement(actual, expected):
     return sum(a == e for a, e in zip(actual, expected)) / max(len(expected), 1)
 
 
-def run_notebook(path, cwd, timeout=600):
+# What a warning looks like in a notebook's output: Python's `warnings` ("file:line: XWarning:"),
+# and the `tensorflow` and absl Python loggers ("WARNING:tensorflow:", "WARNING:absl:").
+_WARNING_LINE = re.compile(r"^\S.*:\d+: \w*Warning: |^WARNING:(tensorflow|absl):")
+
+
+def run_notebook(path, cwd, timeout=600, allow_warnings=False):
     """Executes the notebook at `path` with `KZOO_QUICK=1`, working directory `cwd`.
+
+    Unless `allow_warnings`, fails when the output holds a Python warning or a warning of the
+    `tensorflow` / absl loggers: what a user runs from a kzoo notebook must print none.
 
     Returns:
         `(printed text of every cell, number of PNG images shown)`.
@@ -122,4 +131,7 @@ def run_notebook(path, cwd, timeout=600):
         else:
             os.environ["KZOO_QUICK"] = previous
     outputs = [o for c in notebook.cells for o in c.get("outputs", [])]
-    return "".join(o.get("text", "") for o in outputs), sum("image/png" in o.get("data", {}) for o in outputs)
+    text = "".join(o.get("text", "") for o in outputs)
+    warnings = [line for line in text.splitlines() if _WARNING_LINE.match(line)]
+    assert allow_warnings or not warnings, f"{os.path.basename(path)} printed warnings:\n" + "\n".join(warnings)
+    return text, sum("image/png" in o.get("data", {}) for o in outputs)

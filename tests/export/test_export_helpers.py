@@ -70,3 +70,23 @@ def test_convert_logs_no_trackable_obj_advice(caplog):
         convert(double, [tf.TensorSpec([1, 3], tf.float32)])
     assert "trackable_obj" not in caplog.text
     assert absl_logging.get_verbosity() == before
+
+
+@pytest.mark.parametrize("quantize", ["float16", "int8"])
+def test_quantized_conversion_is_smaller_and_close(quantize):
+    weight = tf.Variable(np.random.default_rng(0).normal(size=(64, 64)).astype("float32"))
+
+    @tf.function
+    def project(x):
+        return tf.matmul(x, weight)
+
+    spec = [tf.TensorSpec([1, 64], tf.float32)]
+    full, small = convert(project, spec), convert(project, spec, quantize=quantize)
+    assert len(small) < (0.6 if quantize == "float16" else 0.35) * len(full)
+    x = np.random.default_rng(1).normal(size=(1, 64)).astype("float32")
+    expected = x @ weight.numpy()
+    (actual,) = run(interpreter(model_content=small), x)
+    # float16 weights: ~3 significant digits; int8 weights: ~2.
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=(0.05 if quantize == "float16" else 0.5))
+    with pytest.raises(ValueError, match=r"`quantize` must be one of \(False, True, 'int8', 'float16'\). Received: quantize='int4'"):
+        convert(project, spec, quantize="int4")
