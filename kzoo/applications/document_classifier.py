@@ -56,6 +56,7 @@ from kzoo.applications.embeddings import (
     pretrained_matrix,
 )
 from kzoo.applications.task import own_identity
+from kzoo.data.pipeline import no_epoch_end_warning
 from kzoo.export import litert
 from kzoo.export.savedmodel import check_format, save_signatures
 from kzoo.layers import scores as scores_lib
@@ -492,7 +493,8 @@ class DocumentClassifier(CompileDefaultsMixin, keras.Model):
         if validation_data is not None:
             validation_data = self._as_ids(validation_data, batch_size, shuffle=False)
         kwargs["callbacks"] = embedding_callbacks(self, kwargs.get("callbacks"))
-        return super().fit(train, validation_data=validation_data, shuffle=False, **kwargs)
+        with no_epoch_end_warning(kwargs.get("steps_per_epoch")):
+            return super().fit(train, validation_data=validation_data, shuffle=False, **kwargs)
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         """`keras.Model.evaluate` on the same inputs as `fit`."""

@@ -28,6 +28,7 @@ import tensorflow as tf
 
 from kzoo.applications.compile_defaults import CompileDefaultsMixin
 from kzoo.applications.embeddings import embedding_callbacks
+from kzoo.data.pipeline import no_epoch_end_warning
 from kzoo.export import litert
 from kzoo.export.savedmodel import check_format, save_signatures
 from kzoo.seq2seq import samplers as samplers_lib
@@ -270,7 +271,8 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
         kwargs["callbacks"] = embedding_callbacks(self, kwargs.get("callbacks"))
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)  # a Dataset shuffles itself; Keras warns otherwise
-        return super().fit(self._as_ids(x), y, batch_size=batch_size, validation_data=validation_data, **kwargs)
+        with no_epoch_end_warning(kwargs.get("steps_per_epoch")):
+            return super().fit(self._as_ids(x), y, batch_size=batch_size, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, **kwargs):
         if x is not None and not isinstance(x, tf.data.Dataset) and y is not None:

@@ -5,19 +5,36 @@ is not padded to the length of a long one (the "bucketing" of Sutskever et al. 2
 most NMT systems).
 """
 
+import contextlib
 import hashlib
+import warnings
 
 import tensorflow as tf
 
 from kzoo.text.tokenizer import check_texts
 
-__all__ = ["bucket_batches", "make_pairs_dataset", "padding_fraction", "split_by_source"]
+__all__ = ["bucket_batches", "make_pairs_dataset", "no_epoch_end_warning", "padding_fraction", "split_by_source"]
 
 _DEFAULT_BOUNDARIES = (6, 9, 12, 16, 20, 26, 34, 45)  # words; roughly equal shares of real corpora
 
 
 def _word_count(text):
     return tf.size(tf.strings.split(text))
+
+
+@contextlib.contextmanager
+def no_epoch_end_warning(steps_per_epoch=None):
+    """Silences Keras' "Your input ran out of data" at the end of an epoch of unknown length.
+
+    Keras 3 warns when a dataset whose number of batches it does not know ends, even though
+    ending is how such an epoch is meant to finish. When the user set no `steps_per_epoch`, the
+    warning says nothing true, so `fit` on a user's `tf.data.Dataset` runs inside this block;
+    with `steps_per_epoch` given, running out of data is a real mistake and the warning stays.
+    """
+    with warnings.catch_warnings():
+        if steps_per_epoch is None:
+            warnings.filterwarnings("ignore", message="Your input ran out of data", category=UserWarning)
+        yield
 
 
 def bucket_batches(dataset, length_fn, lengths, boundaries, batch_size):

@@ -170,6 +170,12 @@ class AttentionDecoder(keras.layers.Layer):
         n = self.states_per_layer
         return [flat[i * n : (i + 1) * n] for i in range(self.num_layers)]
 
+    def build(self, input_shape=None):
+        # The sublayers are built by their first call inside `call` / `step`, where the memory's
+        # width is known; nothing here needs a shape. (Keras' default `build` would warn that
+        # the layer "has unbuilt state".)
+        self.built = True
+
     # === One step (the samplers' and the training loop's) ===
     def step(self, tokens, state, memory, memory_mask=None, t=0, training=None):
         """One decoding step.
