@@ -8,6 +8,7 @@ import doctest
 import importlib
 import pathlib
 import pkgutil
+import re
 
 import pytest
 
@@ -30,6 +31,14 @@ MODULES = _modules_with_examples()
 
 def test_examples_are_collected():
     assert "kzoo.layers.attention" in MODULES and "kzoo.metrics.classification" in MODULES
+
+
+def test_example_sections_use_the_header_the_api_reference_renders():
+    """mkdocstrings renders `Examples:` (its code indented under it) as code; `Example:` becomes
+    an admonition whose `>>>` lines read as prose."""
+    root = pathlib.Path(kzoo.__file__).parent
+    singular = [str(p.relative_to(root)) for p in root.rglob("*.py") if re.search(r"^\s*Example:$", p.read_text(encoding="utf-8"), re.M)]
+    assert not singular, singular
 
 
 @pytest.mark.parametrize("name", MODULES)

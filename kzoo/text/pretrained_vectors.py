@@ -91,13 +91,12 @@ class WordVectors:
         matrix: their vectors, 2-D, one row per word.
         source: a description used in `repr` and in `Coverage`.
 
-    Example:
-
-    >>> wv = WordVectors(["the", "cat"], [[1.0, 0.0], [0.0, 2.0]], source="tiny")
-    >>> len(wv), wv.dim, "cat" in wv, wv.index("cat"), wv.get("dog")
-    (2, 2, True, 1, None)
-    >>> wv.vectors_for(["[PAD]", "[UNK]", "[START]", "[END]", "Cat"])[[0, 4]].tolist()
-    [[0.0, 0.0], [0.0, 2.0]]
+    Examples:
+        >>> wv = WordVectors(["the", "cat"], [[1.0, 0.0], [0.0, 2.0]], source="tiny")
+        >>> len(wv), wv.dim, "cat" in wv, wv.index("cat"), wv.get("dog")
+        (2, 2, True, 1, None)
+        >>> wv.vectors_for(["[PAD]", "[UNK]", "[START]", "[END]", "Cat"])[[0, 4]].tolist()
+        [[0.0, 0.0], [0.0, 2.0]]
     """
 
     def __init__(self, words, matrix, source="word vectors"):
@@ -216,11 +215,10 @@ class WordVectors:
             A `Coverage`; `str()` of it reads e.g. "GloVe 6B 50d: 93.1% of 20,000 word types,
             98.7% of tokens".
 
-        Example:
-
-        >>> wv = WordVectors(["the", "cat"], [[1.0, 0.0], [0.0, 2.0]], source="tiny")
-        >>> print(wv.coverage(["[PAD]", "[UNK]", "[START]", "[END]", "the", "dog"], [0, 0, 0, 0, 3, 1]))
-        tiny: 50.0% of 2 word types, 75.0% of tokens
+        Examples:
+            >>> wv = WordVectors(["the", "cat"], [[1.0, 0.0], [0.0, 2.0]], source="tiny")
+            >>> print(wv.coverage(["[PAD]", "[UNK]", "[START]", "[END]", "the", "dog"], [0, 0, 0, 0, 3, 1]))
+            tiny: 50.0% of 2 word types, 75.0% of tokens
         """
         vocabulary = _vocabulary_list(vocabulary)
         if counts is None:
@@ -312,13 +310,12 @@ def load_word_vectors(source, *, member=None, cache_dir=None, progress=True):
         OSError: a named release that is neither cached nor downloadable (the message says
             where to put the file by hand).
 
-    Example:
-
-    >>> wv = load_word_vectors((["good", "bad"], [[0.5, 1.0], [-0.5, 1.0]]))
-    >>> wv
-    WordVectors(source='(words, matrix)', words=2, dim=2)
-    >>> print(wv.coverage(["[PAD]", "[UNK]", "[START]", "[END]", "Good", "film"]))
-    (words, matrix): 50.0% of 2 word types
+    Examples:
+        >>> wv = load_word_vectors((["good", "bad"], [[0.5, 1.0], [-0.5, 1.0]]))
+        >>> wv
+        WordVectors(source='(words, matrix)', words=2, dim=2)
+        >>> print(wv.coverage(["[PAD]", "[UNK]", "[START]", "[END]", "Good", "film"]))
+        (words, matrix): 50.0% of 2 word types
     """
     if isinstance(source, WordVectors):
         _no_member(member, source)
