@@ -63,8 +63,8 @@ def run(attention, args):
     model.compile()
     start = time.time()
     history = model.fit(train["images"], train["captions"], batch_size=64, epochs=1000,
-                        callbacks=[Budget(args.minutes * 60)], verbose=2)
-    record = {"attention": attention, "minutes": args.minutes, "seed": args.seed, "images": args.images,
+                        callbacks=[Budget(args.minutes * 60, args.clock)], verbose=2)
+    record = {"attention": attention, "minutes": args.minutes, "clock": args.clock, "seed": args.seed, "images": args.images,
               "filters": args.filters, "units": args.units, "train_seconds": round(time.time() - start, 1),
               "epochs": len(history.history["loss"]), "loss": round(history.history["loss"][-1], 4),
               "load_average": os.getloadavg()}
@@ -78,7 +78,8 @@ def run(attention, args):
             record[f"{split}_localisation"], record[f"{split}_located_words"] = localisation(model, scenes)
     print(json.dumps(record), flush=True)
     os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, f"captioner_quality_{attention}_seed{args.seed}.json"), "w") as f:
+    name = f"captioner_quality_{attention}_{args.minutes:g}min{'_cpu' if args.clock == 'cpu' else ''}_seed{args.seed}.json"
+    with open(os.path.join(RESULTS, name), "w") as f:
         json.dump(record, f, indent=1)
 
 
@@ -88,18 +89,22 @@ def report():
         if name.startswith("captioner_quality_"):
             with open(os.path.join(RESULTS, name)) as f:
                 rows.append(json.load(f))
-    print("| attention | minutes | epochs | BLEU-4 seen | BLEU-4 novel | CIDEr-D seen | CIDEr-D novel | localisation seen | localisation novel |")
+    print("| attention | minutes (clock) | epochs | BLEU-1/2/3/4 seen | BLEU-1/2/3/4 novel | CIDEr-D seen | CIDEr-D novel | localisation seen | localisation novel |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         loc = [f"{r[k]:.1%}" if k in r else "–" for k in ("test_seen_localisation", "test_novel_localisation")]
-        print(f"| {r['attention']} | {r['minutes']:g} | {r['epochs']} | {r['test_seen_bleu4']:.1f} | {r['test_novel_bleu4']:.1f} | "
-              f"{r['test_seen_cider']:.2f} | {r['test_novel_cider']:.2f} | {loc[0]} | {loc[1]} |")
+        bleu = ["/".join(f"{r[f'{split}_bleu{n}']:.1f}" for n in (1, 2, 3) if f"{split}_bleu{n}" in r) for split in ("test_seen", "test_novel")]
+        bleu = [f"{b}/" if b else "" for b in bleu]
+        print(f"| {r['attention']} | {r['minutes']:g} ({r.get('clock', 'wall')}) | {r['epochs']} | {bleu[0]}{r['test_seen_bleu4']:.1f} | "
+              f"{bleu[1]}{r['test_novel_bleu4']:.1f} | {r['test_seen_cider']:.2f} | {r['test_novel_cider']:.2f} | {loc[0]} | {loc[1]} |")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attention", nargs="+", default=["soft", "hard", "none"])
     parser.add_argument("--minutes", type=float, default=15.0)
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="budget clock: wall seconds, or this process's CPU seconds / CPUs (shared machines)")
     parser.add_argument("--images", type=int, default=6000)
     parser.add_argument("--filters", type=int, default=32, help="filters of the small CNN's first stage")
     parser.add_argument("--units", type=int, default=256)
