@@ -35,8 +35,9 @@ def test_caption_gives_the_same_text_from_every_format(exported, tmp_path, capsy
     assert results[""] == results["captioner.keras"] == results["captioner.tflite"] == results["saved_model"]
 
 
-def test_evaluate_prints_bleu_and_cider(exported, capsys):
+def test_evaluate_prints_bleu_1_to_4_and_cider(exported, capsys):
     assert cli.main(["evaluate", "captioner", "--model", str(exported)]) == 0
     printed = capsys.readouterr().out
-    assert re.search(r"test_seen: BLEU-4 [\d.]+, CIDEr-D [\d.]+", printed)
-    assert re.search(r"test_novel: BLEU-4 [\d.]+, CIDEr-D [\d.]+", printed)
+    scores = r"BLEU-1 [\d.]+, BLEU-2 [\d.]+, BLEU-3 [\d.]+, BLEU-4 [\d.]+, CIDEr-D [\d.]+"
+    assert re.search(rf"test_seen: {scores}", printed)
+    assert re.search(rf"test_novel: {scores}", printed)
