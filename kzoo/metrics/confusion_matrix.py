@@ -17,19 +17,10 @@ class ConfusionMatrix(keras.metrics.Metric):
     binary: `(2, 2)`; multiclass: `(num_classes, num_classes)` (argmax, first index on ties);
     multilabel: `(num_labels, 2, 2)` as `multilabel_confusion_matrix`.
 
+    `task`, `num_classes`, `num_labels`, `threshold`, `from_logits` and `ignore_index` are as for
+    `kzoo.metrics.Precision`.
+
     Args:
-        task: as for
-            `kzoo.metrics.Precision`.
-        num_classes: as for
-            `kzoo.metrics.Precision`.
-        num_labels: as for
-            `kzoo.metrics.Precision`.
-        threshold: as for
-            `kzoo.metrics.Precision`.
-        from_logits: as for
-            `kzoo.metrics.Precision`.
-        ignore_index: as for
-            `kzoo.metrics.Precision`.
         normalize: None (weighted counts), "true" (rows sum to 1), "pred" (columns sum to 1) or
             "all" (the matrix sums to 1); empty rows/columns give 0, as scikit-learn.
         class_names: optional names used by `plot`.
