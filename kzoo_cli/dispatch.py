@@ -29,7 +29,9 @@ def main(argv=None):
     A process that has already imported TensorFlow (a notebook, the tests) keeps its own logging
     settings even without `--verbose`.
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # `kzoo train ... --workers N` starts workers running the same command
     quiet = not args.verbose and "tensorflow" not in sys.modules
     if quiet:
         quiet_tensorflow()

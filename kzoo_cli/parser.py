@@ -76,6 +76,21 @@ def _train_documents(parser):
     parser.add_argument("--seed", type=int, default=0)
 
 
+def _training_options(parser):
+    """What every `kzoo train NAME` takes: distribution, workers, backups, determinism."""
+    parser.add_argument("--strategy", default="default", choices=("default", "mirrored", "multi-worker"),
+                        help="tf.distribute strategy: default (one device), mirrored (every local GPU, or two "
+                             "logical CPU devices without one) or multi-worker (the cluster in TF_CONFIG)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="start this many local worker processes (multi-worker strategy) and supervise them")
+    parser.add_argument("--backup-dir", default=None,
+                        help="where to back up training after every epoch; a killed run started again with the "
+                             "same command resumes from it (default: OUT/backup)")
+    parser.add_argument("--no-backup", action="store_true", help="do not back up training")
+    parser.add_argument("--deterministic", action="store_true",
+                        help="deterministic ops: the same command gives the same weights, resumed or not")
+
+
 # === Evaluation ===
 
 
@@ -141,6 +156,14 @@ _VERBS = (
 )
 
 
+def _with_training_options(add_arguments):
+    def add_all(parser):
+        add_arguments(parser)
+        _training_options(parser)
+
+    return add_all
+
+
 def _add_verbose(parser, default=argparse.SUPPRESS):
     # Below the top level the default is SUPPRESS, so that a subcommand without `--verbose` does
     # not overwrite `kzoo --verbose ...`.
@@ -167,7 +190,7 @@ def build_parser():
         _add_verbose(verb_parser)
         apps = verb_parser.add_subparsers(dest="app", required=True)
         for name, train_arguments, evaluate_arguments in _APPLICATIONS:
-            add_arguments = train_arguments if verb == "train" else evaluate_arguments
+            add_arguments = _with_training_options(train_arguments) if verb == "train" else evaluate_arguments
             _command(apps, name, f"{verb} the {name}", add_arguments, f"kzoo.commands.{name}:{verb}")
     for verb, help, add_arguments, target in _VERBS:
         _command(verbs, verb, help, add_arguments, target)

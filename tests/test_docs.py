@@ -24,10 +24,12 @@ PACKAGES = {
     "kzoo.vision": "api/vision",
     "kzoo.data": "api/data",
     "kzoo.export": "api/export",
+    "kzoo.training": "api/training",
     "kzoo.plot": "api/plot",
     "kzoo.testing.layer_test": "api/testing",
     "kzoo.testing.metric_test": "api/testing",
     "kzoo.testing.application_test": "api/testing",
+    "kzoo.testing.distributed": "api/testing",
 }
 
 

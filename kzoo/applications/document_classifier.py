@@ -64,6 +64,8 @@ from kzoo.layers.attention_pooling import AttentionPooling
 from kzoo.layers.hierarchical_attention import HierarchicalAttention
 from kzoo.text import word_vectors
 from kzoo.text.documents import DocumentTokenizer, check_documents, make_documents_dataset
+from kzoo.training.backup import resume_data_order
+from kzoo.training.distribute import DistributedTrainStep, shard_by_data
 
 __all__ = ["DocumentClassifier", "TFLiteDocumentClassifier", "ARCHITECTURES"]
 
@@ -141,7 +143,7 @@ def _pool(states, mask, mode, units):
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
-class DocumentClassifier(CompileDefaultsMixin, keras.Model):
+class DocumentClassifier(CompileDefaultsMixin, DistributedTrainStep, keras.Model):
     """Classifies documents (strings) and explains the decision with attention weights.
 
     Args:
@@ -477,7 +479,7 @@ class DocumentClassifier(CompileDefaultsMixin, keras.Model):
             )
         if spec[0].shape.rank == 0:
             data = data.batch(batch_size or 32)
-        return data.map(self.prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        return shard_by_data(data.map(self.prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
 
     def fit(self, x=None, y=None, batch_size=None, validation_data=None, **kwargs):
         """`keras.Model.fit` on documents.
@@ -493,6 +495,7 @@ class DocumentClassifier(CompileDefaultsMixin, keras.Model):
         if validation_data is not None:
             validation_data = self._as_ids(validation_data, batch_size, shuffle=False)
         kwargs["callbacks"] = embedding_callbacks(self, kwargs.get("callbacks"))
+        resume_data_order(kwargs["callbacks"], train)
         with no_epoch_end_warning(kwargs.get("steps_per_epoch")):
             return super().fit(train, validation_data=validation_data, shuffle=False, **kwargs)
 

@@ -43,6 +43,7 @@ from kzoo.seq2seq.decoder import AttentionDecoder
 from kzoo.seq2seq.samplers import BeamSampler
 from kzoo.text.character_tokenizer import CharacterTokenizer
 from kzoo.text.tokenizer import END, check_texts
+from kzoo.training.distribute import num_replicas
 
 __all__ = ["SpeechToText", "TFLiteSpeechToText"]
 
@@ -254,8 +255,10 @@ class SpeechToText(SequenceGenerator):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """`ctc_weight · L_ctc + (1 − ctc_weight) · L_attention` (joint), or either alone. The CTC
         loss is the mean over the batch of each transcript's negative log-likelihood; an
-        utterance with too few frames for its transcript contributes 0."""
-        parts = []
+        utterance with too few frames for its transcript contributes 0. Under `tf.distribute`
+        each part is this replica's share, divided by the replica count as Keras divides its
+        own losses."""
+        parts, replicas = [], num_replicas()
         if "ctc_logits" in y_pred:
             labels = ops.where(ops.equal(y, END), 0, y)  # target_out ends with [END]: not a CTC label
             nll = ctc_loss(labels, y_pred["ctc_logits"], y_pred["ctc_lengths"])
@@ -266,12 +269,12 @@ class SpeechToText(SequenceGenerator):
             needed = ops.sum(ops.cast(labels > 0, "int32"), axis=1) + repeats
             nll = ops.where(y_pred["ctc_lengths"] >= needed, nll, 0.0)
             weight = self.ctc_weight if "logits" in y_pred else 1.0
-            parts.append(weight * ops.mean(nll))
+            parts.append(weight * ops.mean(nll) / replicas)
         if "logits" in y_pred:
             weight = 1.0 - self.ctc_weight if "ctc_logits" in y_pred else 1.0
             parts.append(weight * super().compute_loss(x, y, y_pred["logits"], sample_weight, training))
         elif self.losses:
-            parts.append(ops.sum(ops.stack(self.losses)))
+            parts.append(ops.sum(ops.stack(self.losses)) / replicas)
         return ops.sum(ops.stack(parts))
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):

@@ -34,6 +34,8 @@ from kzoo.export.savedmodel import check_format, save_signatures
 from kzoo.seq2seq import samplers as samplers_lib
 from kzoo.seq2seq.losses import MaskedSparseCrossEntropy, MaskedTokenAccuracy, sampled_softmax_loss
 from kzoo.text.tokenizer import END, PAD, START, UNK, check_texts
+from kzoo.training.backup import resume_data_order
+from kzoo.training.distribute import DistributedTrainStep, shard_by_data
 
 __all__ = ["SequenceGenerator", "TFLiteSequenceGenerator"]
 
@@ -58,7 +60,7 @@ def own_identity(function):
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
-class SequenceGenerator(CompileDefaultsMixin, keras.Model):
+class SequenceGenerator(CompileDefaultsMixin, DistributedTrainStep, keras.Model):
     """Base of the applications that generate text from an input (see the module docstring)."""
 
     output_name = "texts"  # the SavedModel's output key
@@ -154,17 +156,12 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
         output = self.decoder.output_layer
         with tf.GradientTape() as tape:
             features = self(x, training=True, return_features=True)
+            # This replica's share of the mean over the global batch's tokens (Keras divides
+            # its own losses by the replica count; `token_mean` and this do the same).
             loss = sampled_softmax_loss(y, features, output.kernel, output.bias, self._num_sampled, seed=self.seed)
             if self.losses:
-                loss = loss + tf.add_n(self.losses)
-            self._loss_tracker.update_state(loss, sample_weight=tf.shape(y)[0])
-            # As Keras does: each replica's loss is divided by the replica count, so that the
-            # gradients summed over replicas are those of the mean loss.
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            scaled = self.optimizer.scale_loss(loss / replicas)
-        gradients = tape.gradient(scaled, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
-        return self.compute_metrics(x, y, tf.stop_gradient(output(features)), sample_weight=sample_weight)
+                loss = loss + tf.add_n(self.losses) / tf.distribute.get_strategy().num_replicas_in_sync
+        return self.finish_train_step(tape, loss, x, y, tf.stop_gradient(output(features)), sample_weight)
 
     def compile(
         self,
@@ -249,7 +246,8 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
         if isinstance(data, tf.data.Dataset):
             data = self.raw_batches(data)
             if self._is_raw_dataset(data):
-                return data.map(self.prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+                data = data.map(self.prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+            return shard_by_data(data)
         return data
 
     def make_dataset(self, x, y, batch_size=64, shuffle=True):
@@ -271,8 +269,10 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
         kwargs["callbacks"] = embedding_callbacks(self, kwargs.get("callbacks"))
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)  # a Dataset shuffles itself; Keras warns otherwise
+        x = self._as_ids(x)
+        resume_data_order(kwargs["callbacks"], x)
         with no_epoch_end_warning(kwargs.get("steps_per_epoch")):
-            return super().fit(self._as_ids(x), y, batch_size=batch_size, validation_data=validation_data, **kwargs)
+            return super().fit(x, y, batch_size=batch_size, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, **kwargs):
         if x is not None and not isinstance(x, tf.data.Dataset) and y is not None:
@@ -328,12 +328,21 @@ class SequenceGenerator(CompileDefaultsMixin, keras.Model):
         """
         self._require_layers()
         batch, single = self.check_raw(inputs)
-        if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
-            raise ValueError(f"`beam_width` must be an int >= 1. Received: beam_width={beam_width!r}")
+        # Wider beams than 1000 are not better (Koehn & Knowles 2017 measured up to 1000) and the
+        # search holds beam_width x max_length attention rows per input.
+        if isinstance(beam_width, bool) or not isinstance(beam_width, int) or not 1 <= beam_width <= 1000:
+            raise ValueError(f"`beam_width` must be an int in [1, 1000]. Received: beam_width={beam_width!r}")
         if max_length is None:
             max_length = self.max_target_length
-        if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
-            raise ValueError(f"`max_length` must be a positive int or None. Received: max_length={max_length!r}")
+        if isinstance(max_length, bool) or not isinstance(max_length, int) or not 1 <= max_length <= self.max_target_length:
+            raise ValueError(
+                f"`max_length` must be None or an int in [1, {self.max_target_length}] (the model's longest output). "
+                f"Received: max_length={max_length!r}"
+            )
+        if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)) or not 0 <= length_penalty < float("inf"):
+            raise ValueError(f"`length_penalty` must be a finite float >= 0. Received: length_penalty={length_penalty!r}")
+        if not isinstance(return_attention, (bool, np.bool_)):
+            raise ValueError(f"`return_attention` must be True or False. Received: return_attention={return_attention!r}")
         decode = self._decode_function(beam_width, length_penalty, bool(return_attention))
         several = isinstance(batch, tuple)  # raw input made of several tensors (e.g. audio, lengths)
         size = len(batch[0]) if several else len(batch)

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from kzoo.audio.waveforms import check_audio, read_wav, resample, split_at_silences
+from kzoo.audio.waveforms import MAX_SAMPLE_RATE, check_audio, read_wav, resample, split_at_silences
 
 __all__ = ["audio_inputs", "pad_waveforms", "split_long"]
 
@@ -33,8 +33,12 @@ def audio_inputs(audio, sample_rate, model_rate, name="audio"):
             their own rate and ignore it.
         model_rate: the model's sample rate.
     """
-    if sample_rate is not None and (isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate < 1):
-        raise ValueError(f"`sample_rate` must be a positive int (Hz) or None. Received: sample_rate={sample_rate!r}")
+    if sample_rate is not None and (
+        isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or not 1 <= sample_rate <= MAX_SAMPLE_RATE
+    ):
+        raise ValueError(
+            f"`sample_rate` must be None or an int in [1, {MAX_SAMPLE_RATE}] (Hz). Received: sample_rate={sample_rate!r}"
+        )
     # A list of numbers is one waveform; a list of anything else is a batch.
     single = _is_clip(audio) or (
         isinstance(audio, (list, tuple)) and len(audio) > 0 and isinstance(audio[0], (numbers.Number, np.number))
@@ -49,7 +53,9 @@ def audio_inputs(audio, sample_rate, model_rate, name="audio"):
     for i, item in enumerate(items):
         label = name if single else f"{name}[{i}]"
         if isinstance(item, (str, os.PathLike, bytes)):
-            samples, rate = read_wav(item)
+            samples, rate = read_wav(item, name=label)
+            if not samples.size:
+                raise ValueError(f"`{label}` is a WAV file without samples. Received: {label} with an empty data chunk")
         else:
             samples, rate = check_audio(item, name=label), sample_rate or model_rate
         out.append(resample(samples, int(rate), model_rate) if rate != model_rate else samples)

@@ -40,11 +40,15 @@ _INT_SCALES = {np.dtype("int16"): 2.0**15, np.dtype("int32"): 2.0**31}
 # A 2-D array's channel axis is the shorter one, and at most this long (7.1 surround has 8).
 _MAX_CHANNELS = 8
 
+# The highest rate kzoo reads and resamples: what audio interfaces record at. A WAV header can
+# claim 4 GHz, and the resampling filter grows with the rates (gigabytes beyond this).
+MAX_SAMPLE_RATE = 768_000
+
 
 # === Reading and writing WAV files ===
 
 
-def read_wav(source):
+def read_wav(source, name="source"):
     """Reads a WAV file into float32 mono samples in [-1, 1] and its sample rate.
 
     Supports PCM 8-bit unsigned, 16, 24 and 32-bit signed, IEEE float 32 and 64 bits, plainly
@@ -54,13 +58,16 @@ def read_wav(source):
 
     Args:
         source: a path (`str` or `os.PathLike`) or the file's contents as bytes.
+        name: how errors name the argument.
 
     Returns:
         `(samples, sample_rate)`: a float32 array `(num_samples,)` and an int.
 
     Raises:
         ValueError: naming the source and what is wrong: not a RIFF/WAVE file, no `fmt ` or
-            `data` chunk, a truncated chunk, an unsupported format tag or bit depth.
+            `data` chunk, a truncated chunk, an unsupported format tag, bit depth or a sample
+            rate above `MAX_SAMPLE_RATE`.
+        FileNotFoundError: a path that is not a file.
 
     Examples:
         >>> import io, wave
@@ -71,10 +78,10 @@ def read_wav(source):
         >>> read_wav(buffer.getvalue())
         (array([ 0. ,  0.5, -1. ], dtype=float32), 8000)
     """
-    data, where = _read_source(source)
+    data, where = _read_source(source, name)
 
     def fail(problem):
-        return ValueError(f"Cannot read WAV audio: {problem}. Received: source={where}")
+        return ValueError(f"`{name}` is not WAV audio kzoo can read: {problem}. Received: {name}={where}")
 
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise fail(f"not a RIFF/WAVE file (it starts with {bytes(data[:12])!r})")
@@ -105,10 +112,12 @@ def read_wav(source):
             raise fail(f"truncated WAVE_FORMAT_EXTENSIBLE fmt chunk ({len(fmt)} bytes, 40 needed)")
         (tag,) = struct.unpack_from("<H", fmt, 24)  # the sub-format GUID starts with the tag
     if tag not in (_PCM, _FLOAT):
-        name = _FORMAT_NAMES.get(tag, "unknown")
-        raise fail(f"unsupported format tag {tag} ({name}); only PCM and IEEE float are supported")
+        format_name = _FORMAT_NAMES.get(tag, "unknown")
+        raise fail(f"unsupported format tag {tag} ({format_name}); only PCM and IEEE float are supported")
     if channels < 1 or sample_rate < 1:
         raise fail(f"invalid fmt chunk ({channels} channels, sample rate {sample_rate})")
+    if sample_rate > MAX_SAMPLE_RATE:
+        raise fail(f"sample rate {sample_rate} Hz is above the {MAX_SAMPLE_RATE} Hz kzoo supports")
     dtypes = {_PCM: {8: "u1", 16: "<i2", 24: "i3", 32: "<i4"}, _FLOAT: {32: "<f4", 64: "<f8"}}
     if bits not in dtypes[tag]:
         raise fail(
@@ -131,18 +140,20 @@ def read_wav(source):
     return mono.astype("float32"), int(sample_rate)
 
 
-def _read_source(source):
+def _read_source(source, name):
     """The bytes of `source` and how to name it in errors."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         return data, f"<{len(data)} bytes>"
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"`{name}` is not a file. Received: {name}={path!r}")
         with open(path, "rb") as f:
             return f.read(), repr(path)
     raise TypeError(
-        "`source` must be a path (str or os.PathLike) or the WAV file's bytes. "
-        f"Received: source of type {type(source).__name__}"
+        f"`{name}` must be a path (str or os.PathLike) or the WAV file's bytes. "
+        f"Received: {name} of type {type(source).__name__}"
     )
 
 
@@ -368,6 +379,8 @@ def _polyphase_bank(up, down):
 def _check_rate(name, rate):
     if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)) or rate <= 0:
         raise ValueError(f"`{name}` must be a positive int (samples per second). Received: {name}={rate!r}")
+    if rate > MAX_SAMPLE_RATE:
+        raise ValueError(f"`{name}` must be at most {MAX_SAMPLE_RATE} samples per second. Received: {name}={rate!r}")
 
 
 # === Splitting long recordings ===

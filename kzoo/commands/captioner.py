@@ -12,6 +12,7 @@ import os
 import time
 
 from kzoo.commands.exports import export_all, open_generator, read_files
+from kzoo.commands.training import fit_callbacks, is_chief, run_as_workers, start
 
 __all__ = ["train", "evaluate", "caption"]
 
@@ -39,7 +40,11 @@ def _photos(data):
 
 
 def train(args):
-    start = time.time()
+    status = run_as_workers(args)
+    if status is not None:
+        return status
+    began = time.time()
+    strategy = start(args)
     import keras
 
     from kzoo.applications import Captioner
@@ -51,20 +56,24 @@ def train(args):
     train_set = load_scenes("train", num_images=args.images or defaults["images"], image_size=size, seed=args.seed)
     print(f"data: embedded scenes, {len(train_set['images'])} training images of {size}x{size} pixels, "
           f"{sum(map(len, train_set['captions']))} captions", flush=True)
-    model = Captioner(
-        encoder=args.encoder,
-        image_size=(size, size),
-        attention=None if args.attention == "none" else args.attention,
-        units=args.units or defaults["units"],
-        embedding_dim=defaults["embedding_dim"],
-        filters=defaults["filters"],
-        seed=args.seed,
-    )
-    model.adapt(train_set["captions"])
-    model.compile()
+    with strategy.scope():
+        model = Captioner(
+            encoder=args.encoder,
+            image_size=(size, size),
+            attention=None if args.attention == "none" else args.attention,
+            units=args.units or defaults["units"],
+            embedding_dim=defaults["embedding_dim"],
+            filters=defaults["filters"],
+            seed=args.seed,
+        )
+        model.adapt(train_set["captions"])
+        model.compile()
     epochs = args.epochs or defaults["epochs"]
     print(f"training {epochs} epochs ({model.count_params():,} parameters)", flush=True)
-    model.fit(train_set["images"], train_set["captions"], batch_size=defaults["batch_size"], epochs=epochs, verbose=2)
+    model.fit(train_set["images"], train_set["captions"], batch_size=defaults["batch_size"], epochs=epochs, verbose=2,
+              callbacks=fit_callbacks(args))
+    if not is_chief():
+        return 0  # the chief evaluates and exports
     for split in ("test_seen", "test_novel"):
         held_out = load_scenes(split, num_images=300, image_size=size, seed=args.seed)
         hypotheses = _report(model, held_out["images"], held_out["captions"], f"{split} (greedy)")
@@ -76,7 +85,7 @@ def train(args):
     if args.data != "embedded":
         paths, captions = _photos(args.data)
         _report(model, paths, captions, f"{len(paths)} photos ({args.data}, out of domain)")
-    print(f"done in {time.time() - start:.0f} s", flush=True)
+    print(f"done in {time.time() - began:.0f} s", flush=True)
     return 0
 
 

@@ -10,6 +10,9 @@ import hashlib
 import os
 import time
 
+from kzoo.commands.exports import load_or_exit
+from kzoo.commands.training import fit_callbacks, is_chief, run_as_workers, start
+
 __all__ = ["train", "evaluate", "classify"]
 
 _SHARED_REVIEWS = os.path.join("..", "shared", "data", "docclass", "movie_reviews")
@@ -56,7 +59,11 @@ def load_data(data, seed=0):
 
 
 def train(args):
-    start = time.time()
+    status = run_as_workers(args)
+    if status is not None:
+        return status
+    began = time.time()
+    strategy = start(args)
     import keras
 
     from kzoo.applications import DocumentClassifier
@@ -74,43 +81,50 @@ def train(args):
 
         embeddings = load_word_vectors(embeddings)
         embedding_dim = embeddings.dim
-    model = DocumentClassifier(
-        num_classes=len(class_names),
-        architecture=args.architecture,
-        units=args.units or defaults["units"],
-        embedding_dim=embedding_dim,
-        max_sentences=defaults["max_sentences"],
-        max_words=defaults["max_words"],
-        dropout=defaults["dropout"],
-        class_names=class_names,
-        seed=args.seed,
-    )
-    model.adapt(train_texts, min_count=defaults["min_count"], embeddings=embeddings)
-    model.compile(learning_rate=defaults["learning_rate"])
+    with strategy.scope():
+        model = DocumentClassifier(
+            num_classes=len(class_names),
+            architecture=args.architecture,
+            units=args.units or defaults["units"],
+            embedding_dim=embedding_dim,
+            max_sentences=defaults["max_sentences"],
+            max_words=defaults["max_words"],
+            dropout=defaults["dropout"],
+            class_names=class_names,
+            seed=args.seed,
+        )
+        model.adapt(train_texts, min_count=defaults["min_count"], embeddings=embeddings)
+        model.compile(learning_rate=defaults["learning_rate"])
     epochs = args.epochs or defaults["epochs"]
     batch_size = args.batch_size or defaults["batch_size"]
     print(f"training {args.architecture} for up to {epochs} epochs ({model.count_params():,} parameters)", flush=True)
     if embedded:
-        model.fit(train_texts, train_labels, batch_size=batch_size, epochs=epochs, verbose=2)
+        model.fit(train_texts, train_labels, batch_size=batch_size, epochs=epochs, verbose=2,
+                  callbacks=fit_callbacks(args))
     else:  # early stopping on a validation tenth of the training documents
         (fit_texts, fit_labels), validation = _hash_split(train_texts, train_labels, args.seed, 0.1)
         stop = keras.callbacks.EarlyStopping("val_loss", patience=2, restore_best_weights=True)
         model.fit(fit_texts, fit_labels, batch_size=batch_size, epochs=epochs, validation_data=validation,
-                  callbacks=[stop], verbose=2)
+                  callbacks=[stop, *fit_callbacks(args)], verbose=2)
+    if not is_chief():
+        return 0  # the chief evaluates and exports
     report = model.report(test_texts, test_labels)
     print(f"\nheld-out split ({len(test_texts)} documents):\n{report}\n", flush=True)
     _export(model, report, args.out)
-    print(f"done in {time.time() - start:.0f} s", flush=True)
+    print(f"done in {time.time() - began:.0f} s", flush=True)
     return 0
 
 
 def _export(model, report, out):
     import matplotlib
 
+    from kzoo.export import atomic_path
+
     matplotlib.use("Agg")
     os.makedirs(out, exist_ok=True)
     keras_path = os.path.join(out, _KERAS_FILE)
-    model.save(keras_path)
+    with atomic_path(keras_path) as tmp:  # Keras writes straight into the file it is given
+        model.save(tmp)
     saved = model.export(os.path.join(out, "saved_model"))
     tflite = model.export(os.path.join(out, "document_classifier.tflite"), format="litert")
     for name, figure in report.figures().items():
@@ -128,23 +142,23 @@ def open_model(model):
     if os.path.isdir(model) and os.path.isfile(os.path.join(model, _KERAS_FILE)):
         model = os.path.join(model, _KERAS_FILE)
     if model.endswith(".keras"):
-        import keras
+        from kzoo.applications import DocumentClassifier
+        from kzoo.export import load_model
 
-        import kzoo.applications  # noqa: F401  (registers the DocumentClassifier class)
-
-        classifier = keras.models.load_model(model)
+        classifier = load_or_exit(load_model, model, DocumentClassifier)
         return classifier.predict, classifier.class_names
     if model.endswith(".tflite"):
         from kzoo.export import load_tflite
 
-        runner = load_tflite(model)
+        runner = load_or_exit(load_tflite, model)
         return runner.predict, runner.class_names
     if not os.path.isfile(os.path.join(model, "saved_model.pb")):
         raise SystemExit(f"--model must be an export folder, a .keras file, a SavedModel or a .tflite file. Received: --model={model!r}")
     import tensorflow as tf
-    import tensorflow_text  # noqa: F401  (op kernels)
 
-    function = tf.saved_model.load(model).signatures["serving_default"]
+    from kzoo.export import load_saved_model
+
+    function = load_or_exit(load_saved_model, model).signatures["serving_default"]
     return (lambda texts: np.asarray(function(texts=tf.constant(list(texts)))["probabilities"])), None
 
 

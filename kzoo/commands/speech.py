@@ -12,6 +12,7 @@ import os
 import time
 
 from kzoo.commands.exports import export_all, open_generator, read_files
+from kzoo.commands.training import fit_callbacks, is_chief, run_as_workers, start
 
 __all__ = ["train", "evaluate", "transcribe"]
 
@@ -46,7 +47,11 @@ def _report(transcribe, test, label):
 
 
 def train(args):
-    start = time.time()
+    status = run_as_workers(args)
+    if status is not None:
+        return status
+    began = time.time()
+    strategy = start(args)
     import keras
 
     from kzoo.applications import SpeechToText
@@ -57,19 +62,23 @@ def train(args):
     seconds = sum(len(a) for a in train_set["audio"]) / train_set["sample_rate"]
     print(f"data: {args.data}, {len(train_set['audio'])} training utterances ({seconds / 60:.1f} min of audio), "
           f"{len(test_set['audio'])} test utterances from held-out speakers", flush=True)
-    model = SpeechToText(sample_rate=train_set["sample_rate"], decoder=args.decoder, seed=args.seed, **_MODEL)
-    model.adapt(train_set["transcripts"])
-    model.compile()
+    with strategy.scope():
+        model = SpeechToText(sample_rate=train_set["sample_rate"], decoder=args.decoder, seed=args.seed, **_MODEL)
+        model.adapt(train_set["transcripts"])
+        model.compile()
     epochs = args.epochs or sizes["epochs"]
     print(f"training {epochs} epochs ({model.count_params():,} parameters)", flush=True)
-    model.fit(train_set["audio"], train_set["transcripts"], batch_size=32, epochs=epochs, verbose=2)
+    model.fit(train_set["audio"], train_set["transcripts"], batch_size=32, epochs=epochs, verbose=2,
+              callbacks=fit_callbacks(args))
+    if not is_chief():
+        return 0  # the chief evaluates and exports
     hypotheses = _report(model.transcribe, test_set, "held-out speakers (greedy)")
     export_all(model, args.out, _FILE)
     _figures(model, test_set, args.out)
     print("transcripts of held-out speakers:")
     for hypothesis, reference in list(zip(hypotheses, test_set["transcripts"]))[:4]:
         print(f"  {hypothesis}\n    reference: {reference}")
-    print(f"done in {time.time() - start:.0f} s", flush=True)
+    print(f"done in {time.time() - began:.0f} s", flush=True)
     return 0
 
 

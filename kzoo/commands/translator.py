@@ -9,6 +9,7 @@ import os
 import time
 
 from kzoo.commands.exports import export_all, open_generator
+from kzoo.commands.training import fit_callbacks, is_chief, run_as_workers, start
 
 __all__ = ["train", "evaluate", "translate"]
 
@@ -34,7 +35,7 @@ def _load(data, limit, seed):
     if data == "embedded":
         train = data_lib.load_embedded("train", size=_EMBEDDED["size"])
         test = data_lib.load_embedded("test", size=_EMBEDDED["size"])
-        return train[0], train[1], test[0], [[t] for t in test[1]]
+        return train[0][:limit], train[1][:limit], test[0], [[t] for t in test[1]]
     if data == "anki-spa":
         path = _SHARED_SPA if os.path.isfile(_SHARED_SPA) else None
         sources, targets = data_lib.load_anki("spa", path=path)
@@ -48,7 +49,11 @@ def _load(data, limit, seed):
 
 
 def train(args):
-    start = time.time()
+    status = run_as_workers(args)
+    if status is not None:
+        return status
+    began = time.time()
+    strategy = start(args)
     import keras
 
     from kzoo.applications import Translator
@@ -59,18 +64,21 @@ def train(args):
     train_s, train_t, test_s, test_refs = _load(args.data, args.limit, args.seed)
     print(f"data: {args.data}, {len(train_s)} training pairs, {len(test_s)} held-out sentences", flush=True)
     attention = None if args.attention == "none" else args.attention
-    translator = Translator(
-        units=args.units or defaults["units"],
-        embedding_dim=defaults["embedding_dim"],
-        attention=attention,
-        seed=args.seed,
-    )
-    translator.adapt(train_s, train_t)
-    translator.compile()
+    with strategy.scope():
+        translator = Translator(
+            units=args.units or defaults["units"],
+            embedding_dim=defaults["embedding_dim"],
+            attention=attention,
+            seed=args.seed,
+        )
+        translator.adapt(train_s, train_t)
+        translator.compile()
     dataset = make_pairs_dataset(train_s, train_t, batch_size=args.batch_size or defaults["batch_size"], seed=args.seed)
     epochs = args.epochs or defaults["epochs"]
     print(f"training {epochs} epochs ({translator.count_params():,} parameters)", flush=True)
-    translator.fit(dataset, epochs=epochs, verbose=2)
+    translator.fit(dataset, epochs=epochs, verbose=2, callbacks=fit_callbacks(args))
+    if not is_chief():
+        return 0  # the chief evaluates and exports
     hypotheses = translator.translate(test_s)
     bleu = _bleu(hypotheses, test_refs)
     print(f"BLEU on the held-out split ({len(test_s)} sentences, greedy): {bleu:.1f}", flush=True)
@@ -78,7 +86,7 @@ def train(args):
     print("translations:")
     for source, hypothesis, refs in list(zip(test_s, hypotheses, test_refs))[:5]:
         print(f"  {source}\n    -> {hypothesis}\n    reference: {refs[0]}")
-    print(f"done in {time.time() - start:.0f} s", flush=True)
+    print(f"done in {time.time() - began:.0f} s", flush=True)
     return 0
 
 

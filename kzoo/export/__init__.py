@@ -1,8 +1,9 @@
-"""SavedModel and TFLite export helpers, and `load_tflite` to run an exported `.tflite`."""
+"""SavedModel and TFLite export helpers, loaders whose errors name the file, and atomic writes."""
 
 from kzoo.export.atomic import atomic_path
 from kzoo.export.litert import convert, interpreter, load_tflite, register_runner, run, write_metadata
-from kzoo.export.savedmodel import EXPORT_FORMATS, check_format, load_signature, save_signatures
+from kzoo.export.loading import load_model
+from kzoo.export.savedmodel import EXPORT_FORMATS, check_format, load_saved_model, load_signature, save_signatures
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -10,6 +11,8 @@ __all__ = [
     "check_format",
     "convert",
     "interpreter",
+    "load_model",
+    "load_saved_model",
     "load_signature",
     "load_tflite",
     "register_runner",

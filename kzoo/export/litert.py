@@ -6,6 +6,7 @@ constants first (`convert_variables_to_constants_v2`), and TensorList ops need a
 `convert` therefore always freezes.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -161,11 +162,21 @@ def _metadata_path(path):
     return os.fspath(path) + ".json"
 
 
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def write_metadata(path, kind, **fields):
-    """Writes the JSON sidecar `PATH.json` that tells `load_tflite` how to run `PATH`."""
+    """Writes the JSON sidecar `PATH.json` that tells `load_tflite` how to run `PATH`, with the
+    SHA-256 of `PATH`: a `.tflite` has no checksum of its own, so damaged weights would load
+    silently, and the two files are renamed into place one after the other."""
     with atomic_path(_metadata_path(path)) as tmp:
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"kind": kind, **fields}, f, ensure_ascii=False, indent=1)
+            json.dump({"kind": kind, **fields, "sha256": _sha256(path)}, f, ensure_ascii=False, indent=1)
 
 
 def load_tflite(path):
@@ -174,6 +185,22 @@ def load_tflite(path):
     Args:
         path: a `.tflite` file written by a kzoo application's `export(..., format="litert")`;
             its sidecar `PATH.json` names the kind.
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+        ValueError: the sidecar is missing, is not JSON or names an unknown kind, the file does
+            not match the sidecar's SHA-256, or either file is truncated or corrupt (the
+            message names both files).
+
+    Examples:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.tflite")
+        >>> _ = open(path, "wb").write(b"TFL3 cut short")
+        >>> write_metadata(path, "translator")
+        >>> load_tflite(path)
+        Traceback (most recent call last):
+        ...
+        ValueError: Could not load '...model.tflite' with its metadata file '...model.tflite.json': ...
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -184,8 +211,24 @@ def load_tflite(path):
             f"`path` has no kzoo metadata file beside it (expected {meta_path!r}); was it "
             f"written by a kzoo application's export(..., format='litert')? Received: path={path!r}"
         )
-    with open(meta_path, encoding="utf-8") as f:
-        metadata = json.load(f)
+    try:
+        with open(meta_path, encoding="utf-8") as f:
+            metadata = json.load(f)
+    except ValueError as error:  # json.JSONDecodeError, UnicodeDecodeError: one line each
+        raise ValueError(
+            f"Could not load {path!r}: its metadata file {meta_path!r} is not valid JSON (truncated or "
+            f"corrupt?); export the model again ({type(error).__name__}: {error})"
+        ) from error
+    if not isinstance(metadata, dict):
+        raise ValueError(
+            f"Could not load {path!r}: its metadata file {meta_path!r} must hold a JSON object with a "
+            f"'kind'. Received: {type(metadata).__name__}"
+        )
+    if "sha256" in metadata and metadata["sha256"] != _sha256(path):
+        raise ValueError(
+            f"Could not load {path!r}: its contents do not match the SHA-256 in {meta_path!r} (damaged, "
+            "or not the file exported with it); export the model again"
+        )
     kind = metadata.get("kind")
     if kind not in _RUNNERS:
         import kzoo.applications  # noqa: F401  (registers the runners)
@@ -194,4 +237,11 @@ def load_tflite(path):
             f"Unknown exported model kind in {meta_path!r}: expected one of {sorted(_RUNNERS)}. "
             f"Received: kind={kind!r}"
         )
-    return _RUNNERS[kind](path, metadata)
+    try:
+        return _RUNNERS[kind](path, metadata)
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:  # what bad bytes or fields raise
+        cause = str(error).partition("\n")[0]  # one line: the CLI prints this message alone
+        raise ValueError(
+            f"Could not load {path!r} with its metadata file {meta_path!r}: one of them is truncated or "
+            f"corrupt; export the model again ({type(error).__name__}: {cause})"
+        ) from error

@@ -8,11 +8,13 @@ tensorflow-text ops, so they load with `tf.saved_model.load` in a process that i
 `tensorflow` (and `tensorflow_text` for the op kernels of text input) and not kzoo.
 """
 
+import os
+
 import tensorflow as tf
 
 from kzoo.export.atomic import atomic_path
 
-__all__ = ["EXPORT_FORMATS", "check_format", "load_signature", "save_signatures"]
+__all__ = ["EXPORT_FORMATS", "check_format", "load_saved_model", "load_signature", "save_signatures"]
 
 EXPORT_FORMATS = ("tf_saved_model", "litert")
 
@@ -41,11 +43,75 @@ def save_signatures(model, path, signatures):
     return path
 
 
-def load_signature(path, name="serving_default"):
-    """A SavedModel's signature as a Python function `inputs -> list of str` (its one output)."""
+def load_saved_model(path):
+    """`tf.saved_model.load(path)`, tensorflow-text's ops registered, with errors that name `path`.
+
+    Args:
+        path: a SavedModel folder (holding `saved_model.pb` and `variables/`).
+
+    Returns:
+        The loaded object; its `.signatures` are what `load_signature` serves.
+
+    Raises:
+        FileNotFoundError: no folder at `path`, or no `saved_model.pb` in it.
+        ValueError: `saved_model.pb` or the variables are truncated or corrupt.
+
+    Examples:
+        >>> import os, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> tf.saved_model.save(tf.Module(), folder)
+        >>> type(load_saved_model(folder)).__name__
+        '_UserObject'
+        >>> _ = open(os.path.join(folder, "saved_model.pb"), "wb").write(b"cut")
+        >>> load_saved_model(folder)
+        Traceback (most recent call last):
+        ...
+        ValueError: Could not load the SavedModel '...': ...
+    """
     import tensorflow_text  # noqa: F401  (registers the tensorflow-text op kernels)
 
-    function = tf.saved_model.load(path).signatures[name]
+    path = os.fspath(path)
+    graph = os.path.join(path, "saved_model.pb")
+    if not os.path.isfile(graph):
+        raise FileNotFoundError(
+            f"No SavedModel at {path!r}: expected a folder holding saved_model.pb (what "
+            "`export(folder)` writes)."
+        )
+    try:
+        return tf.saved_model.load(path)
+    except Exception as error:  # OSError, ValueError, IndexError, tf.errors.OpError: bad bytes
+        cause = str(error).partition("\n")[0]  # one line: the CLI prints this message alone
+        raise ValueError(
+            f"Could not load the SavedModel {path!r}: its saved_model.pb or variables/ are truncated "
+            f"or corrupt; export the model again ({type(error).__name__}: {cause})"
+        ) from error
+
+
+def load_signature(path, name="serving_default"):
+    """A SavedModel's signature as a Python function `inputs -> list of str` (its one output).
+
+    Args:
+        path: a SavedModel folder written by a kzoo application's `export(folder)`.
+        name: the signature ("serving_default", or "beam" for the generating applications).
+
+    Raises:
+        FileNotFoundError: no SavedModel at `path` (see `load_saved_model`).
+        ValueError: a truncated or corrupt SavedModel, a signature it does not have, or one with
+            several inputs.
+
+    Examples:
+        >>> load_signature("no/such/folder")
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: No SavedModel at 'no/such/folder': ...
+    """
+    signatures = load_saved_model(path).signatures
+    if name not in signatures:
+        raise ValueError(
+            f"The SavedModel {os.fspath(path)!r} has no signature {name!r}; it has {sorted(signatures)}. "
+            f"Received: name={name!r}"
+        )
+    function = signatures[name]
     specs = function.structured_input_signature[1]
     if len(specs) != 1:
         raise ValueError(

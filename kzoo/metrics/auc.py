@@ -516,7 +516,10 @@ class RankingMetric(keras.metrics.Metric):
         """
         context = tf.distribute.get_replica_context()
         if context is not None and context.num_replicas_in_sync > 1:
-            rows = context.all_gather(rows, axis=0)
+            # Gathered in a merge call, as the optimizer all-reduces gradients: collectives
+            # built per replica thread may start in another order on each replica than the
+            # training step's and abort ("Collective instance ... expected type ...").
+            rows = context.merge_call(lambda strategy, value: strategy.gather(value, axis=0), args=(rows,))
         used, capacity = tf.unstack(size.read_value())
         count = rows.shape[0] if rows.shape[0] is not None else tf.shape(rows, out_type="int64")[0]
         needed = used + count

@@ -10,6 +10,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from kzoo.training.distribute import num_replicas, token_mean
+
 __all__ = ["MaskedSparseCrossEntropy", "MaskedTokenAccuracy", "sampled_softmax_loss"]
 
 
@@ -36,7 +38,9 @@ def sampled_softmax_loss(labels, features, kernel, bias, num_sampled, pad_id=0, 
             order, instead of drawing (as `tf.nn.sampled_softmax_loss` takes them).
 
     Returns:
-        A float32 scalar.
+        A float32 scalar. Under `tf.distribute` with `R` replicas, this replica's share, as
+        Keras' own losses give it: its tokens' summed loss over the global batch's token count
+        (so that the gradients summed over the replicas are those of the global mean).
     """
     labels = tf.cast(labels, tf.int64)
     valid = tf.not_equal(labels, pad_id)
@@ -52,7 +56,9 @@ def sampled_softmax_loss(labels, features, kernel, bias, num_sampled, pad_id=0, 
         sampled_values=sampled_values,
         seed=seed,
     )
-    return tf.reduce_sum(losses) / tf.maximum(tf.cast(tf.size(losses), "float32"), 1.0)
+    # Under `tf.distribute`, this replica's share of the mean over the global batch's tokens,
+    # divided by the replica count as Keras divides its own losses (see `token_mean`).
+    return token_mean(tf.reduce_sum(losses), tf.size(losses)) / tf.cast(num_replicas(), "float32")
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -86,11 +92,12 @@ class MaskedSparseCrossEntropy(keras.losses.Loss):
         if self.label_smoothing > 0:
             nll = (1.0 - self.label_smoothing) * nll - self.label_smoothing * ops.mean(log_probs, axis=-1)
         mask = ops.cast(ops.not_equal(y_true, self.pad_id), "float32")
-        # One value per sequence: the sum over its tokens divided by the batch's token count
-        # times the batch size, so that Keras' mean over the batch is the per-token mean.
-        tokens = ops.maximum(ops.sum(mask), 1.0)
+        # One value per sequence: the sum over its tokens times the batch size, divided by the
+        # token count, so that Keras' mean over the batch is the per-token mean. Under
+        # `tf.distribute` the count is the global batch's (`token_mean`): replicas holding
+        # sentences of unequal length then still take the single-device step.
         batch = ops.cast(ops.shape(y_true)[0], "float32")
-        return ops.sum(nll * mask, axis=-1) * batch / tokens
+        return token_mean(ops.sum(nll * mask, axis=-1) * batch, ops.sum(mask))
 
     def get_config(self):
         return {**super().get_config(), "label_smoothing": self.label_smoothing, "pad_id": self.pad_id}

@@ -39,18 +39,19 @@ def check_documents(documents, name="documents"):
     Strings are UTF-8 encoded; bytes are kept as they are (invalid UTF-8 is repaired inside the
     model, never rejected).
     """
+    if isinstance(documents, tf.Tensor):
+        documents = documents.numpy()  # a 0-d string tensor gives bytes
     if isinstance(documents, (str, bytes)):
         documents, single = [documents], True
     else:
         single = False
-        if isinstance(documents, (tf.Tensor, np.ndarray)):
-            array = documents.numpy() if isinstance(documents, tf.Tensor) else documents
-            if array.dtype.kind not in ("U", "S", "O") or array.ndim != 1:
+        if isinstance(documents, np.ndarray):
+            if documents.dtype.kind not in ("U", "S", "O") or documents.ndim != 1:
                 raise TypeError(
                     f"`{name}` must be a string or a 1-D sequence of strings. "
-                    f"Received: {name} with dtype={array.dtype} and shape={array.shape}"
+                    f"Received: {name} with dtype={documents.dtype} and shape={documents.shape}"
                 )
-            documents = array.tolist()
+            documents = documents.tolist()
         if not isinstance(documents, (list, tuple)):
             raise TypeError(
                 f"`{name}` must be a string or a list of strings. Received: {name} of type "
@@ -59,7 +60,7 @@ def check_documents(documents, name="documents"):
     out = []
     for i, document in enumerate(documents):
         if isinstance(document, str):
-            document = document.encode("utf-8")
+            document = document.encode("utf-8", "surrogatepass")  # a lone surrogate: invalid UTF-8, repaired
         if not isinstance(document, bytes):
             raise TypeError(
                 f"`{name}` must contain only strings. Received: {name}[{i}]={document!r} of type "

@@ -43,20 +43,34 @@ _INFIX = {
 }
 
 
+def _as_text(text, label):
+    """A str TensorFlow can hold from a str or UTF-8 bytes; `ValueError` naming `label` otherwise."""
+    try:
+        if isinstance(text, bytes):
+            return text.decode("utf-8")
+        text.encode("utf-8")  # a lone surrogate ("\ud800") has no UTF-8 form
+    except UnicodeError as error:
+        raise ValueError(
+            f"`{label}` must be valid UTF-8 text ({error.reason} at position {error.start}). "
+            f"Received: {label}={text[:40]!r}{'...' if len(text) > 40 else ''}"
+        ) from None
+    return text
+
+
 def check_texts(texts, name="texts"):
-    """Returns `(list_of_str, was_single_string)`; raises `TypeError` naming `name` otherwise."""
-    if isinstance(texts, bytes):
-        texts = texts.decode("utf-8")
-    if isinstance(texts, str):
-        return [texts], True
-    if isinstance(texts, (tf.Tensor, np.ndarray)):
-        array = texts.numpy() if isinstance(texts, tf.Tensor) else texts
-        if array.dtype.kind not in ("U", "S", "O") or array.ndim != 1:
+    """Returns `(list_of_str, was_single_string)`; raises `TypeError` naming `name` otherwise
+    (`ValueError` for bytes that are not UTF-8 and strings with lone surrogates)."""
+    if isinstance(texts, tf.Tensor):
+        texts = texts.numpy()  # a 0-d string tensor gives bytes
+    if isinstance(texts, (str, bytes)):
+        return [_as_text(texts, name)], True
+    if isinstance(texts, np.ndarray):
+        if texts.dtype.kind not in ("U", "S", "O") or texts.ndim != 1:
             raise TypeError(
                 f"`{name}` must be a string or a 1-D sequence of strings. "
-                f"Received: {name} with dtype={array.dtype} and shape={array.shape}"
+                f"Received: {name} with dtype={texts.dtype} and shape={texts.shape}"
             )
-        texts = array.tolist()
+        texts = texts.tolist()
     if not isinstance(texts, (list, tuple)):
         raise TypeError(
             f"`{name}` must be a string or a list of strings. Received: {name} of type "
@@ -64,14 +78,12 @@ def check_texts(texts, name="texts"):
         )
     out = []
     for i, text in enumerate(texts):
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
-        if not isinstance(text, str):
+        if not isinstance(text, (str, bytes)):
             raise TypeError(
                 f"`{name}` must contain only strings. Received: {name}[{i}]={text!r} of type "
                 f"{type(text).__name__}"
             )
-        out.append(text)
+        out.append(_as_text(text, f"{name}[{i}]"))
     return out, False
 
 

@@ -53,10 +53,12 @@ def _as_rgb(array, position):
             f"(height, width, 3) or (height, width, 4). Received: shape={array.shape}"
         )
     if array.dtype.kind == "f":
-        if not np.isfinite(array).all() or array.min() < 0.0 or array.max() > 1.0:
+        if not np.isfinite(array).all():
+            raise ValueError(f"`images[{position}]`: float images must hold values in [0, 1]. Received: NaN or inf")
+        if array.min() < 0.0 or array.max() > 1.0:
             raise ValueError(
                 f"`images[{position}]`: float images must hold values in [0, 1]. "
-                f"Received: values in [{np.nanmin(array):.3g}, {np.nanmax(array):.3g}]"
+                f"Received: values in [{array.min():.3g}, {array.max():.3g}]"
             )
         array = np.round(array * 255.0)
     elif array.dtype.kind not in ("u", "i") or array.min(initial=0) < 0 or array.max(initial=0) > 255:
@@ -85,8 +87,8 @@ def check_images(images):
     """
     single = isinstance(images, (str, bytes, os.PathLike)) or (isinstance(images, np.ndarray) and images.ndim <= 3)
     if isinstance(images, tf.Tensor):
-        images = images.numpy()
-        single = images.ndim <= 3 and images.dtype != object
+        images = images.numpy()  # a 0-d string tensor gives bytes
+        single = isinstance(images, bytes) or (images.ndim <= 3 and images.dtype != object)
     if single:
         images = [images]
     elif isinstance(images, np.ndarray) and images.ndim == 4:

@@ -47,7 +47,8 @@ def test_load_tflite_dispatches_on_the_sidecar_kind(tmp_path):
             self.metadata = metadata
 
     write_metadata(str(path), "kzoo-test-kind", answer=42)
-    assert json.load(open(str(path) + ".json")) == {"kind": "kzoo-test-kind", "answer": 42}
+    empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"  # sha256 of b""
+    assert json.load(open(str(path) + ".json")) == {"kind": "kzoo-test-kind", "answer": 42, "sha256": empty}
     assert load_tflite(path).metadata["answer"] == 42
     write_metadata(str(path), "nope")
     with pytest.raises(ValueError, match="kind='nope'"):
@@ -90,3 +91,22 @@ def test_quantized_conversion_is_smaller_and_close(quantize):
     np.testing.assert_allclose(actual, expected, rtol=0, atol=(0.05 if quantize == "float16" else 0.5))
     with pytest.raises(ValueError, match=r"`quantize` must be one of \(False, True, 'int8', 'float16'\). Received: quantize='int4'"):
         convert(project, spec, quantize="int4")
+
+
+def test_load_tflite_refuses_a_file_that_does_not_match_its_checksum(tmp_path):
+    """A flipped byte in the weights loads silently in the interpreter: the sidecar's SHA-256 catches it."""
+    path = tmp_path / "m.tflite"
+    path.write_bytes(bytes(range(256)) * 4)
+
+    @register_runner("kzoo-checksum-kind")
+    class Runner:
+        def __init__(self, path, metadata):
+            self.metadata = metadata
+
+    write_metadata(str(path), "kzoo-checksum-kind")
+    assert load_tflite(path).metadata["kind"] == "kzoo-checksum-kind"
+    data = bytearray(path.read_bytes())
+    data[700] ^= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"m\.tflite.*SHA-256"):
+        load_tflite(path)
