@@ -15,7 +15,6 @@ References:
 """
 
 import collections
-import math
 import re
 
 import keras

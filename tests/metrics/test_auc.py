@@ -4,10 +4,8 @@ import math
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import jiwer
-import keras
 import numpy as np
 import pytest
 import sacrebleu
