@@ -41,6 +41,15 @@ def test_example_sections_use_the_header_the_api_reference_renders():
     assert not singular, singular
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Examples that draw leave their figures open; one test process runs them all."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
     module = importlib.import_module(name)

@@ -129,6 +129,8 @@ def run(strategy, names=None):
 
 
 def main(argv=None):
+    """Runs `run` under each of `--strategies` and, in the chief, writes `OUT/STRATEGY.npz`
+    (read it back with `load`); the program behind `python -m kzoo.testing.distributed`."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--strategies", required=True,
                         help="comma-separated: default, mirrored (2 logical CPUs), multi-worker (TF_CONFIG)")

@@ -40,8 +40,14 @@ _BEFORE = {
     "transcribe": {"--model", "--beam-width", "files"},
     "classify": {"--model", "texts"},
 }
-# Options added after the move.
-_ADDED = {"train documents": {"--embeddings"}}
+# Options added after the move: every `train` gained the training options (issue 15).
+_TRAINING = {"--strategy", "--workers", "--backup-dir", "--no-backup", "--deterministic"}
+_ADDED = {
+    "train translator": _TRAINING,
+    "train captioner": _TRAINING,
+    "train speech": _TRAINING,
+    "train documents": {"--embeddings"} | _TRAINING,
+}
 
 # Runs kzoo_cli.main on each argv of argv[1] (JSON) and prints, as JSON, what each printed and
 # exited with and which heavy modules the process imported.
