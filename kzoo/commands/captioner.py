@@ -12,7 +12,7 @@ import os
 import time
 
 from kzoo.commands.exports import export_all, open_generator, read_files
-from kzoo.commands.training import fit_callbacks, is_chief, run_as_workers, start
+from kzoo.commands.training import fit_callbacks, is_chief, progress, run_as_workers, start
 
 __all__ = ["train", "evaluate", "caption"]
 
@@ -70,7 +70,8 @@ def train(args):
         model.compile()
     epochs = args.epochs or defaults["epochs"]
     print(f"training {epochs} epochs ({model.count_params():,} parameters)", flush=True)
-    model.fit(train_set["images"], train_set["captions"], batch_size=defaults["batch_size"], epochs=epochs, verbose=2,
+    model.fit(train_set["images"], train_set["captions"], batch_size=defaults["batch_size"], epochs=epochs,
+              verbose=progress(),
               callbacks=fit_callbacks(args))
     if not is_chief():
         return 0  # the chief evaluates and exports

@@ -11,7 +11,7 @@ import os
 import time
 
 from kzoo.commands.exports import load_or_exit
-from kzoo.commands.training import fit_callbacks, is_chief, run_as_workers, start
+from kzoo.commands.training import fit_callbacks, is_chief, progress, run_as_workers, start
 
 __all__ = ["train", "evaluate", "classify"]
 
@@ -99,13 +99,13 @@ def train(args):
     batch_size = args.batch_size or defaults["batch_size"]
     print(f"training {args.architecture} for up to {epochs} epochs ({model.count_params():,} parameters)", flush=True)
     if embedded:
-        model.fit(train_texts, train_labels, batch_size=batch_size, epochs=epochs, verbose=2,
+        model.fit(train_texts, train_labels, batch_size=batch_size, epochs=epochs, verbose=progress(),
                   callbacks=fit_callbacks(args))
     else:  # early stopping on a validation tenth of the training documents
         (fit_texts, fit_labels), validation = _hash_split(train_texts, train_labels, args.seed, 0.1)
         stop = keras.callbacks.EarlyStopping("val_loss", patience=2, restore_best_weights=True)
         model.fit(fit_texts, fit_labels, batch_size=batch_size, epochs=epochs, validation_data=validation,
-                  callbacks=[stop, *fit_callbacks(args)], verbose=2)
+                  callbacks=[stop, *fit_callbacks(args)], verbose=progress())
     if not is_chief():
         return 0  # the chief evaluates and exports
     report = model.report(test_texts, test_labels)

@@ -12,7 +12,7 @@ import os
 import time
 
 from kzoo.commands.exports import export_all, open_generator, read_files
-from kzoo.commands.training import fit_callbacks, is_chief, run_as_workers, start
+from kzoo.commands.training import fit_callbacks, is_chief, progress, run_as_workers, start
 
 __all__ = ["train", "evaluate", "transcribe"]
 
@@ -68,7 +68,7 @@ def train(args):
         model.compile()
     epochs = args.epochs or sizes["epochs"]
     print(f"training {epochs} epochs ({model.count_params():,} parameters)", flush=True)
-    model.fit(train_set["audio"], train_set["transcripts"], batch_size=32, epochs=epochs, verbose=2,
+    model.fit(train_set["audio"], train_set["transcripts"], batch_size=32, epochs=epochs, verbose=progress(),
               callbacks=fit_callbacks(args))
     if not is_chief():
         return 0  # the chief evaluates and exports

@@ -11,7 +11,7 @@ single process, calls `start(args)` first, for the strategy to build and compile
 import os
 import sys
 
-__all__ = ["fit_callbacks", "is_chief", "run_as_workers", "start"]
+__all__ = ["fit_callbacks", "is_chief", "progress", "run_as_workers", "start"]
 
 
 def run_as_workers(args):
@@ -66,6 +66,11 @@ def start(args):
     if strategy.num_replicas_in_sync > 1 and is_chief():
         print(f"strategy: {name}, {strategy.num_replicas_in_sync} replicas in sync", flush=True)
     return strategy
+
+
+def progress():
+    """`fit`'s `verbose`: a line per epoch from the chief, nothing from the other workers."""
+    return 2 if is_chief() else 0
 
 
 def fit_callbacks(args):

@@ -9,7 +9,7 @@ import os
 import time
 
 from kzoo.commands.exports import export_all, open_generator
-from kzoo.commands.training import fit_callbacks, is_chief, run_as_workers, start
+from kzoo.commands.training import fit_callbacks, is_chief, progress, run_as_workers, start
 
 __all__ = ["train", "evaluate", "translate"]
 
@@ -76,7 +76,7 @@ def train(args):
     dataset = make_pairs_dataset(train_s, train_t, batch_size=args.batch_size or defaults["batch_size"], seed=args.seed)
     epochs = args.epochs or defaults["epochs"]
     print(f"training {epochs} epochs ({translator.count_params():,} parameters)", flush=True)
-    translator.fit(dataset, epochs=epochs, verbose=2, callbacks=fit_callbacks(args))
+    translator.fit(dataset, epochs=epochs, verbose=progress(), callbacks=fit_callbacks(args))
     if not is_chief():
         return 0  # the chief evaluates and exports
     hypotheses = translator.translate(test_s)
