@@ -19,30 +19,17 @@ import tensorflow as tf
 
 from kzoo.applications.embeddings import check_embedding_trainable, initialize_embeddings, load_pretrained, start_embedding
 from kzoo.applications.task import SequenceGenerator, TFLiteSequenceGenerator
+from kzoo.data.pipeline import make_pairs_dataset
 from kzoo.export import litert
 from kzoo.seq2seq import schedules
 from kzoo.seq2seq.decoder import AttentionDecoder
 from kzoo.seq2seq.encoder import RNNEncoder
 from kzoo.text.tokenizer import Tokenizer, check_texts
+from kzoo.text.vocabulary import check_vocabulary_sizes
 
 __all__ = ["Translator"]
 
 litert.register_runner("translator")(TFLiteSequenceGenerator)
-
-
-def _vocabulary_sizes(value):
-    """`(source, target)` vocabulary caps from an int or a pair of ints (each > 4)."""
-    sizes = (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
-    if (
-        not isinstance(sizes, (list, tuple))
-        or len(sizes) != 2
-        or not all(isinstance(n, int) and not isinstance(n, bool) and n > 4 for n in sizes)
-    ):
-        raise ValueError(
-            "`max_vocabulary_size` must be an int > 4 or a pair of them (source, target). "
-            f"Received: max_vocabulary_size={value!r}"
-        )
-    return tuple(sizes)
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -114,7 +101,7 @@ class Translator(SequenceGenerator):
             raise ValueError(f"`units` must be even when `bidirectional=True`. Received: units={units!r}")
         self.tokenizer = tokenizer
         self.lowercase = lowercase
-        self.max_vocabulary_size = _vocabulary_sizes(max_vocabulary_size)
+        self.max_vocabulary_size = check_vocabulary_sizes(max_vocabulary_size)
         self.embedding_dim = embedding_dim
         self.units = units
         self.cell = cell
@@ -137,28 +124,12 @@ class Translator(SequenceGenerator):
     # === Layers ===
     def _make_layers(self):
         self.encoder = RNNEncoder(
-            self.source_tokenizer.vocabulary_size,
-            self.embedding_dim,
-            self.units // 2 if self.bidirectional else self.units,
-            self.cell,
-            self.bidirectional,
-            self.num_layers,
-            self.dropout,
-            name="encoder",
+            self.source_tokenizer.vocabulary_size, self.embedding_dim, self.units // 2 if self.bidirectional else self.units,
+            self.cell, self.bidirectional, self.num_layers, self.dropout, name="encoder",
         )
         self.decoder = AttentionDecoder(
-            self.target_tokenizer.vocabulary_size,
-            self.embedding_dim,
-            self.units,
-            self.cell,
-            self.num_layers,
-            self.attention,
-            self.score,
-            self.window,
-            self.input_feeding,
-            self.dropout,
-            self.seed,
-            name="decoder",
+            self.target_tokenizer.vocabulary_size, self.embedding_dim, self.units, self.cell, self.num_layers,
+            self.attention, self.score, self.window, self.input_feeding, self.dropout, self.seed, name="decoder",
         )
 
     def _require_layers(self):
@@ -196,13 +167,9 @@ class Translator(SequenceGenerator):
         self._make_layers()
         self.build()
         seed = self.seed or 0
-        self.embedding_schedule = initialize_embeddings(
-            [
-                start_embedding(self.encoder.embedding, source_vectors, self.source_tokenizer, source_texts, "source_embeddings", seed),
-                start_embedding(self.decoder.embedding, target_vectors, self.target_tokenizer, target_texts, "target_embeddings", seed),
-            ],
-            embedding_trainable,
-        )
+        source = start_embedding(self.encoder.embedding, source_vectors, self.source_tokenizer, source_texts, "source_embeddings", seed)
+        target = start_embedding(self.decoder.embedding, target_vectors, self.target_tokenizer, target_texts, "target_embeddings", seed)
+        self.embedding_schedule = initialize_embeddings([source, target], embedding_trainable)
 
     def build(self, input_shape=None):
         self._require_layers()
@@ -227,8 +194,6 @@ class Translator(SequenceGenerator):
 
     def make_dataset(self, sources, targets, batch_size=64, shuffle=True):
         """Sentence pairs batched by similar length (`kzoo.data.make_pairs_dataset`)."""
-        from kzoo.data.pipeline import make_pairs_dataset
-
         return make_pairs_dataset(sources, targets, batch_size=batch_size, shuffle=shuffle, seed=self.seed)
 
     def tflite_metadata(self):

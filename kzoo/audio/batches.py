@@ -3,17 +3,19 @@
 `transcribe()` and the TFLite runner share these steps: read WAV files and bytes, check and mix
 arrays to mono (`check_audio`), resample to the model's rate (`resample`), cut recordings longer
 than `max_seconds` at their quietest points (`split_at_silences`) so that no recording is
-truncated, and pad a batch with its lengths.
+truncated, pad a batch with its lengths, and join the pieces' transcripts. `decode_wav_batch`
+decodes WAV bytes in graph (what an exported SavedModel serves).
 """
 
 import numbers
 import os
 
 import numpy as np
+import tensorflow as tf
 
 from kzoo.audio.waveforms import MAX_SAMPLE_RATE, check_audio, read_wav, resample, split_at_silences
 
-__all__ = ["audio_inputs", "pad_waveforms", "split_long"]
+__all__ = ["audio_inputs", "decode_wav_batch", "join_pieces", "pad_waveforms", "split_long"]
 
 
 def _is_clip(item):
@@ -77,6 +79,16 @@ def split_long(waveforms, sample_rate, max_seconds):
     return pieces, owners
 
 
+def join_pieces(texts, owners, count):
+    """The texts of `split_long`'s pieces joined per waveform with a space (empty texts skipped).
+
+    Examples:
+        >>> join_pieces(["one", "two", "", "three"], [0, 0, 1, 2], 3)
+        ['one two', '', 'three']
+    """
+    return [" ".join(t for t, o in zip(texts, owners) if o == i and t) for i in range(count)]
+
+
 def pad_waveforms(waveforms):
     """A list of 1-D float32 arrays -> `(waveforms (B, N) float32 zero-padded, lengths (B,) int32)`."""
     lengths = np.array([len(w) for w in waveforms], np.int32)
@@ -84,3 +96,25 @@ def pad_waveforms(waveforms):
     for row, samples in zip(batch, waveforms):
         row[: len(samples)] = samples
     return batch, lengths
+
+
+def decode_wav_batch(data, sample_rate):
+    """WAV file bytes `(B,)` (16-bit PCM at `sample_rate`) -> `(waveforms, lengths)`, in graph.
+
+    Examples:
+        >>> data = tf.stack([tf.audio.encode_wav(tf.zeros((3, 1)), 8000), tf.audio.encode_wav(tf.zeros((2, 1)), 8000)])
+        >>> waveforms, lengths = decode_wav_batch(data, 8000)
+        >>> waveforms.shape.as_list(), lengths.numpy().tolist()
+        ([2, 3], [3, 2])
+    """
+
+    def one(contents):
+        samples, rate = tf.audio.decode_wav(contents, desired_channels=1)
+        check = tf.debugging.assert_equal(
+            rate, sample_rate, message=f"WAV audio must be at the model's rate of {sample_rate} Hz"
+        )
+        with tf.control_dependencies([check]):
+            return tf.identity(samples[:, 0])
+
+    ragged = tf.map_fn(one, data, fn_output_signature=tf.RaggedTensorSpec([None], tf.float32, ragged_rank=0))
+    return ragged.to_tensor(), tf.cast(ragged.row_lengths(), tf.int32)

@@ -11,6 +11,8 @@ as the blank (see `kzoo.text.CharacterTokenizer`).
 - `ctc_loss`: per-example negative log-likelihood with `tf.nn.ctc_loss` (dense labels).
 - `ctc_greedy_decode`: best path (argmax per frame), collapsed, in graph with TFLite builtin ops
   only (no `tf.nn.ctc_greedy_decoder`, no dynamic-size TensorArrays), so it exports with a model.
+- `ctc_tf_beam_decode`: TensorFlow's prefix beam search (`tf.nn.ctc_beam_search_decoder`), in graph
+  (not a TFLite builtin).
 - `ctc_prefix_beam_search` / `ctc_beam_decode`: NumPy prefix beam search, which keeps the best
   label *prefixes* and merges the paths that read as the same prefix, each with its probability of
   ending in a blank and of ending in a label (Graves 2012, section 7.5; Hannun et al. 2014). With
@@ -30,7 +32,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["ctc_loss", "ctc_greedy_decode", "ctc_prefix_beam_search", "ctc_beam_decode"]
+__all__ = ["ctc_loss", "ctc_greedy_decode", "ctc_tf_beam_decode", "ctc_prefix_beam_search", "ctc_beam_decode"]
 
 PAD = 0  # the padding id of label rows and decoded rows (kzoo's tokenizers use 0 for padding)
 
@@ -116,6 +118,32 @@ def ctc_greedy_decode(logits, logit_lengths, blank=0):
     rows = tf.broadcast_to(tf.range(shape[0])[:, None], shape)  # (B, T)
     indices = tf.stack([rows, slots], axis=-1)  # (B, T, 2)
     return tf.scatter_nd(indices, tf.where(keep, best, 0), shape)
+
+
+def ctc_tf_beam_decode(logits, logit_lengths, beam_width):
+    """TensorFlow's CTC prefix beam search, blank moved from id 0 to the last class as it wants.
+
+    Args:
+        logits: float `(batch_size, T, V)` scores, batch-major, blank = id 0.
+        logit_lengths: int32 `(batch_size,)` number of valid frames of each row.
+        beam_width: prefixes kept per frame.
+
+    Returns:
+        int32 `(batch_size, L)`: the best label sequence of each row, padded with 0 (`L >= 1`).
+
+    Examples:
+        >>> logits = tf.math.log([[[0.6, 0.4], [0.6, 0.4]]])  # blank wins each frame, "a" overall
+        >>> ctc_tf_beam_decode(logits, [2], beam_width=2).numpy().tolist()
+        [[1]]
+    """
+    shifted = tf.concat([logits[..., 1:], logits[..., :1]], axis=-1)  # blank (id 0) last
+    decoded, _ = tf.nn.ctc_beam_search_decoder(
+        tf.transpose(tf.nn.log_softmax(shifted), (1, 0, 2)), logit_lengths, beam_width=beam_width, top_paths=1
+    )
+    best = decoded[0]
+    dense = tf.sparse.to_dense(tf.SparseTensor(best.indices, best.values + 1, best.dense_shape))
+    width = tf.maximum(tf.shape(dense)[1], 1)
+    return tf.cast(tf.pad(dense, [[0, tf.shape(logits)[0] - tf.shape(dense)[0]], [0, width - tf.shape(dense)[1]]]), tf.int32)
 
 
 def _log_add(a, b):

@@ -1,0 +1,162 @@
+"""A SequenceGenerator whose encoder feeds a CTC head, an attention decoder, or both.
+
+- `decoder="ctc"`: a linear CTC head over the characters plus the blank (Graves et al. 2006);
+  greedy decoding collapses repeats and drops blanks, beam search is TensorFlow's CTC prefix
+  beam search.
+- `decoder="attention"`: the shared attention decoder over characters (Chan et al. 2016,
+  Listen, Attend and Spell), started from the mean of the memory through `MeanBridge`.
+- `decoder="joint"` (default): both, trained on `ctc_weight · L_ctc + (1 − ctc_weight) · L_att`
+  (Watanabe et al. 2017): the CTC loss pushes the encoder towards monotonic alignments and the
+  attention decoder's loss adds a character-level language model to what the encoder learns.
+  Transcripts come from the head named by `decode_with`: the CTC head by default (on speakers
+  held out of training it made far fewer errors than the attention decoder of the same model:
+  see benchmarks/README.md), or the attention decoder.
+
+`CTCAttentionGenerator` holds what these heads add to the shared core
+(`kzoo.applications.task.SequenceGenerator`): the layers, the forward pass, the loss, the
+error-rate metrics and CTC decoding. `kzoo.applications.SpeechToText` supplies the audio.
+
+References:
+    Graves, Fernández, Gomez, Schmidhuber (2006), "Connectionist Temporal Classification".
+    Chan, Jaitly, Le, Vinyals (2016), "Listen, Attend and Spell". Watanabe, Hori, Kim, Hershey,
+    Hayashi (2017), "Hybrid CTC/Attention Architecture for End-to-End Speech Recognition".
+"""
+
+import keras
+from keras import ops
+
+from kzoo.applications.task import SequenceGenerator
+from kzoo.audio.batches import audio_inputs, pad_waveforms
+from kzoo.seq2seq.ctc import ctc_greedy_decode, ctc_loss, ctc_tf_beam_decode
+from kzoo.seq2seq.decoder import AttentionDecoder
+from kzoo.seq2seq.samplers import BeamSampler
+from kzoo.text.tokenizer import END
+from kzoo.training.distribute import num_replicas
+
+__all__ = ["CTCAttentionGenerator", "DECODERS"]
+
+DECODERS = ("ctc", "attention", "joint")
+
+
+class CTCAttentionGenerator(SequenceGenerator):
+    """Base of the generators with a CTC head and / or an attention decoder over one encoder.
+
+    A subclass sets, before `_make_layers()`: `decoder_kind` (one of `DECODERS`), `ctc_weight`,
+    `decode_with`, `units`, `embedding_dim`, `score`, `dropout`, `seed`, a `target_tokenizer`,
+    and the error-rate metrics `wer` and `cer`; `ctc_posteriors` takes audio at `sample_rate`.
+    """
+
+    @property
+    def decode_with(self):
+        return self._decode_with
+
+    @decode_with.setter
+    def decode_with(self, head):
+        default = "attention" if self.decoder_kind == "attention" else "ctc"
+        allowed = {"ctc": ("ctc",), "attention": ("attention",), "joint": ("ctc", "attention")}[self.decoder_kind]
+        if head is not None and head not in allowed:
+            raise ValueError(
+                f"`decode_with` must be one of {allowed} for decoder={self.decoder_kind!r}. Received: decode_with={head!r}"
+            )
+        self._decode_with = head or default
+        self._decode_functions.functions.clear()  # compiled decoding of the other head
+
+    # === Layers ===
+    def _make_layers(self):
+        size = self.target_tokenizer.vocabulary_size
+        self.ctc_head = keras.layers.Dense(size, name="ctc_head") if self.decoder_kind != "attention" else None
+        self.decoder = None
+        if self.decoder_kind != "ctc":
+            self.decoder = AttentionDecoder(
+                size, self.embedding_dim, self.units, attention="global", score=self.score,
+                dropout=self.dropout, seed=self.seed, name="decoder",
+            )
+
+    def call(self, inputs, training=None):
+        """`((waveforms, lengths), target_in)` -> a dict: `ctc_logits (B, S, V)` and
+        `ctc_lengths (B,)` with a CTC head, `logits (B, T, V)` (teacher forced) with a decoder."""
+        audio, target_in = inputs
+        memory, memory_mask, states = self.decoder_start(audio, training=training)
+        outputs = {}
+        if self.ctc_head is not None:
+            outputs["ctc_logits"] = self.ctc_head(memory)
+            outputs["ctc_lengths"] = ops.sum(ops.cast(memory_mask, "int32"), axis=1)
+        if self.decoder is not None:
+            outputs["logits"] = self.teacher_forced(memory, memory_mask, states, target_in, training)
+        return outputs
+
+    def default_metrics(self):
+        return super().default_metrics() if self.decoder is not None else []
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """`ctc_weight · L_ctc + (1 − ctc_weight) · L_attention` (joint), or either alone. The CTC
+        loss is the mean over the batch of each transcript's negative log-likelihood; an
+        utterance with too few frames for its transcript contributes 0. Under `tf.distribute`
+        each part is this replica's share, divided by the replica count as Keras divides its
+        own losses."""
+        parts, replicas = [], num_replicas()
+        if "ctc_logits" in y_pred:
+            labels = ops.where(ops.equal(y, END), 0, y)  # target_out ends with [END]: not a CTC label
+            nll = ctc_loss(labels, y_pred["ctc_logits"], y_pred["ctc_lengths"])
+            # A path needs a frame per label and one more between repeated labels; an
+            # utterance with fewer frames has no path (TensorFlow's loss is then a large
+            # constant with a meaningless gradient) and is left out.
+            repeats = ops.sum(ops.cast((labels[:, 1:] == labels[:, :-1]) & (labels[:, 1:] > 0), "int32"), axis=1)
+            needed = ops.sum(ops.cast(labels > 0, "int32"), axis=1) + repeats
+            nll = ops.where(y_pred["ctc_lengths"] >= needed, nll, 0.0)
+            weight = self.ctc_weight if "logits" in y_pred else 1.0
+            parts.append(weight * ops.mean(nll) / replicas)
+        if "logits" in y_pred:
+            weight = 1.0 - self.ctc_weight if "ctc_logits" in y_pred else 1.0
+            parts.append(weight * super().compute_loss(x, y, y_pred["logits"], sample_weight, training))
+        elif self.losses:
+            parts.append(ops.sum(ops.stack(self.losses)) / replicas)
+        return ops.sum(ops.stack(parts))
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if "ctc_logits" in y_pred:
+            hypotheses = ctc_greedy_decode(y_pred["ctc_logits"], y_pred["ctc_lengths"])
+        else:
+            hypotheses = ops.argmax(y_pred["logits"], axis=-1)
+        references = self.target_tokenizer.detokenize(y)
+        hypotheses = self.target_tokenizer.detokenize(hypotheses)
+        self.wer.update_state(references, hypotheses)
+        self.cer.update_state(references, hypotheses)
+        # The compiled metrics (token metrics of the attention decoder; none for CTC alone).
+        logits = y_pred["logits"] if "logits" in y_pred else y_pred["ctc_logits"]
+        return super().compute_metrics(x, y, logits, sample_weight)
+
+    def decode_ids(self, encoder_input, max_length, sampler="greedy", collect_attention=True):
+        """The core's attention decoding, or with `decode_with="ctc"` the CTC head's greedy or
+        beam transcript; `weights` are then the CTC posteriors `(B, S, V)` (the posteriogram)."""
+        if self.decode_with == "attention":
+            return super().decode_ids(encoder_input, max_length, sampler, collect_attention)
+        memory, memory_mask, _ = self.encode(encoder_input, training=False)
+        logits = self.ctc_head(memory)  # (B, S, V)
+        lengths = ops.sum(ops.cast(memory_mask, "int32"), axis=1)
+        if isinstance(sampler, BeamSampler) and sampler.beam_width > 1:
+            tokens = ctc_tf_beam_decode(logits, lengths, sampler.beam_width)
+        else:
+            tokens = ctc_greedy_decode(logits, lengths)
+        tokens = tokens[:, :max_length]
+        return tokens, ops.softmax(logits, axis=-1) if collect_attention else None
+
+    def export(self, path, format="tf_saved_model", beam_width=4, length_penalty=0.0, quantize=False, max_length=None):
+        if format == "litert" and self.decode_with == "ctc" and beam_width > 1:
+            raise ValueError(
+                "The TFLite export of a CTC model decodes greedily (CTC beam search has no builtin "
+                f"TFLite op): pass beam_width=1. Received: beam_width={beam_width!r}"
+            )
+        return super().export(path, format, beam_width, length_penalty, quantize, max_length)
+
+    def ctc_posteriors(self, audio, sample_rate=None):
+        """Per recording, the CTC head's posteriors `(frames, characters)` (blank = id 0), for
+        `kzoo.plot.ctc_posteriogram`; models with `decoder="ctc"` or `"joint"`."""
+        if self.ctc_head is None:
+            raise ValueError(f"A model with decoder={self.decoder_kind!r} has no CTC head.")
+        waveforms, _ = audio_inputs(audio, sample_rate, self.sample_rate)
+        out = []
+        for waveform in waveforms:
+            memory, _, _ = self.encode(self.preprocess(pad_waveforms([waveform])), training=False)
+            out.append(keras.ops.convert_to_numpy(ops.softmax(self.ctc_head(memory), axis=-1))[0])
+        return out
