@@ -43,8 +43,6 @@ import keras
 
 from kzoo.applications.compile_defaults import CompileDefaultsMixin
 from kzoo.applications.document_architectures import ARCHITECTURES, DocumentArchitecture
-from kzoo.applications.document_architectures import compact_words as _compact  # noqa: F401 (older import path)
-from kzoo.applications.document_architectures import pool_states as _pool  # noqa: F401 (older import path)
 from kzoo.applications.document_inference import DocumentInference
 from kzoo.applications.document_training import DocumentTraining
 from kzoo.applications.tflite_document_classifier import TFLiteDocumentClassifier

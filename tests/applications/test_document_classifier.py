@@ -7,7 +7,7 @@ import tensorflow as tf
 from sklearn import metrics as skm
 
 from kzoo.applications import ARCHITECTURES, ClassificationReport, DocumentClassifier
-from kzoo.applications.document_classifier import _compact, _pool
+from kzoo.applications.document_architectures import compact_words as _compact, pool_states as _pool
 from kzoo.data import load_documents_corpus
 from kzoo.text import DocumentTokenizer
 
