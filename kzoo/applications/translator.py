@@ -228,26 +228,12 @@ class Translator(SequenceGenerator):
 
     # === Config ===
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            source_vocabulary=self.source_tokenizer.vocabulary,
-            target_vocabulary=self.target_tokenizer.vocabulary,
-            tokenizer=self.tokenizer,
-            lowercase=self.lowercase,
-            max_vocabulary_size=self.max_vocabulary_size,
-            embedding_dim=self.embedding_dim,
-            units=self.units,
-            cell=self.cell,
-            bidirectional=self.bidirectional,
-            num_layers=self.num_layers,
-            attention=self.attention,
-            score=self.score,
-            window=self.window,
-            input_feeding=self.input_feeding,
-            dropout=self.dropout,
-            scheduled_sampling=schedules.to_config(self.scheduled_sampling),
-            max_source_length=self.max_source_length,
-            max_target_length=self.max_target_length,
-            seed=self.seed,
-        )
-        return config
+        names = ("tokenizer", "lowercase", "max_vocabulary_size", "embedding_dim", "units", "cell", "bidirectional", "num_layers",
+                 "attention", "score", "window", "input_feeding", "dropout", "max_source_length", "max_target_length", "seed")
+        return {
+            **super().get_config(),
+            **{name: getattr(self, name) for name in names},
+            "source_vocabulary": self.source_tokenizer.vocabulary,
+            "target_vocabulary": self.target_tokenizer.vocabulary,
+            "scheduled_sampling": schedules.to_config(self.scheduled_sampling),
+        }

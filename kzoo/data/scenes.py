@@ -38,7 +38,7 @@ import random
 
 import numpy as np
 
-__all__ = ["load_scenes", "scenes_vocabulary", "SCENE_COLOURS", "SCENE_SHAPES", "SCENE_NOVEL_PAIRS"]
+__all__ = ["load_scenes", "describe_scene", "scenes_vocabulary", "SCENE_COLOURS", "SCENE_SHAPES", "SCENE_NOVEL_PAIRS"]
 
 # === Lexicon ===
 # Far apart from each other and from the grey background: every colour has a channel <= 60.
@@ -155,10 +155,10 @@ def _layout(rng, pairs, image_size, gap):
             ]
 
 
-def _captions(objects, rng, gap):
-    """`_CAPTIONS_PER_IMAGE` distinct true captions of `objects`, each from its own frame."""
+def _captions(objects, rng, gap, count=_CAPTIONS_PER_IMAGE):
+    """`count` distinct true captions of `objects`, each from its own frame."""
     captions = []
-    for frame in rng.sample(_FRAMES[len(objects)], _CAPTIONS_PER_IMAGE):
+    for frame in rng.sample(_FRAMES[len(objects)], count):
         ordered = rng.sample(objects, len(objects))
         words = [f"{rng.choice(_SIZE_WORDS[o['size']])} {o['colour']} {o['shape']}" for o in ordered]
         fields = {f"a{k}": f"a {w}" for k, w in enumerate(words)} | {f"t{k}": f"the {w}" for k, w in enumerate(words)}
@@ -167,6 +167,36 @@ def _captions(objects, rng, gap):
                 fields[f"r{j}{k}"] = rng.choice(_relations(ordered[j]["box"], ordered[k]["box"], gap))
         captions.append(frame.format(**fields))
     return captions
+
+
+def describe_scene(objects, image_size=64, count=5, seed=0):
+    """`count` fresh true captions of a scene's `objects`, drawn from the corpus's grammar.
+
+    The captions a sixth (seventh, ...) annotator could have written: the same frames, object
+    orders, synonyms and relations `load_scenes` draws its five from, but from a generator of
+    their own. Used to measure how far a perfect captioner can score against five random
+    paraphrases (`benchmarks/captioner_quality.py --ceiling`).
+
+    Args:
+        objects: one image's list of object dicts, as in `load_scenes(...)["objects"][i]`.
+        image_size: side of the image the boxes are in (decides the least gap for relations).
+        count: number of captions, 1 to the number of frames for that many objects (5 or 6).
+        seed: seed of the generator.
+
+    Returns:
+        A list of `count` distinct-frame caption strings.
+
+    Examples:
+        >>> objects = load_scenes("test_seen", num_images=1)["objects"][0]
+        >>> len(describe_scene(objects, count=3, seed=1))
+        3
+    """
+    if not isinstance(objects, (list, tuple)) or not 1 <= len(objects) <= 3:
+        raise ValueError(f"`objects` must be a list of 1 to 3 object dicts from `load_scenes`. Received: {objects!r}")
+    frames = len(_FRAMES[len(objects)])
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or not 1 <= count <= frames:
+        raise ValueError(f"`count` must be an int in [1, {frames}] for {len(objects)} object(s). Received: count={count!r}")
+    return _captions(objects, random.Random(f"kzoo.data.scenes/describe/{seed}"), _gap(int(image_size)), int(count))
 
 
 def scenes_vocabulary():

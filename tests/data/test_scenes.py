@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from kzoo.data import SCENE_COLOURS, SCENE_NOVEL_PAIRS, SCENE_SHAPES, load_scenes, scenes_vocabulary
+from kzoo.data import SCENE_COLOURS, SCENE_NOVEL_PAIRS, SCENE_SHAPES, describe_scene, load_scenes, scenes_vocabulary
 
 SIZE_WORDS = {"small": "small", "little": "small", "large": "large", "big": "large"}
 NOUN_PHRASE = re.compile(rf"\b(a|the) ({'|'.join(SIZE_WORDS)}) ({'|'.join(SCENE_COLOURS)}) ({'|'.join(SCENE_SHAPES)})\b")
@@ -97,28 +97,54 @@ def _check_relation(subject, phrase, other):
         assert phrase == "below" and oy1 <= sy0 and centre_y > 0
 
 
+def _assert_true(caption, objects, vocabulary, relations_seen):
+    """`caption` is grammatical and true of `objects`; the relation phrases it uses go to `relations_seen`."""
+    by_phrase = {(o["size"], o["colour"], o["shape"]): o for o in objects}
+    assert caption == caption.lower() and caption.endswith(" .") and caption == " ".join(caption.split())
+    assert set(caption.split()) <= vocabulary
+    mentions = list(NOUN_PHRASE.finditer(caption))
+    mentioned = [by_phrase[(SIZE_WORDS[m[2]], m[3], m[4])] for m in mentions]  # KeyError: a false object
+    assert len({id(o) for o in mentioned}) == len(objects)  # every object described
+    count = re.search(r"there (?:is|are) (\w+) shapes? :", caption)
+    assert count is None or COUNT_WORDS[count[1]] == len(objects)
+    for left, right, subject, other in zip(mentions, mentions[1:], mentioned, mentioned[1:]):
+        between = caption[left.end():right.start()].strip().removeprefix("is ")
+        if between in (",", "and", ", and"):
+            continue
+        _check_relation(subject, between, other)
+        relations_seen.add(between)
+
+
 @pytest.mark.parametrize("split", ["train", "test_novel"])
 def test_every_caption_is_true_of_its_image(splits, split):
     vocabulary = set(scenes_vocabulary())
     relations_seen = set()
     for captions, objects in zip(splits[split]["captions"], splits[split]["objects"]):
         assert len(captions) == 5 and len(set(captions)) == 5
-        by_phrase = {(o["size"], o["colour"], o["shape"]): o for o in objects}
         for caption in captions:
-            assert caption == caption.lower() and caption.endswith(" .") and caption == " ".join(caption.split())
-            assert set(caption.split()) <= vocabulary
-            mentions = list(NOUN_PHRASE.finditer(caption))
-            mentioned = [by_phrase[(SIZE_WORDS[m[2]], m[3], m[4])] for m in mentions]  # KeyError: a false object
-            assert len({id(o) for o in mentioned}) == len(objects)  # every object described
-            count = re.search(r"there (?:is|are) (\w+) shapes? :", caption)
-            assert count is None or COUNT_WORDS[count[1]] == len(objects)
-            for left, right, subject, other in zip(mentions, mentions[1:], mentioned, mentioned[1:]):
-                between = caption[left.end():right.start()].strip().removeprefix("is ")
-                if between in (",", "and", ", and"):
-                    continue
-                _check_relation(subject, between, other)
-                relations_seen.add(between)
+            _assert_true(caption, objects, vocabulary, relations_seen)
     assert relations_seen == {"to the left of", "to the right of", "above", "below"}
+
+
+def test_describe_scene_gives_fresh_true_captions(splits):
+    vocabulary = set(scenes_vocabulary())
+    relations_seen, fresh = set(), 0
+    for captions, objects in zip(splits["test_novel"]["captions"], splits["test_novel"]["objects"]):
+        most = 5 if len(objects) == 1 else 6
+        described = describe_scene(objects, count=most, seed=7)
+        assert len(described) == most and len({c.split(" ")[0] for c in described}) >= 2  # frames differ
+        assert described == describe_scene(objects, count=most, seed=7)  # same seed, same captions
+        for caption in described:
+            _assert_true(caption, objects, vocabulary, relations_seen)
+        fresh += len(set(described) - set(captions))
+    assert relations_seen == {"to the left of", "to the right of", "above", "below"}
+    assert fresh > 100  # not the corpus's own five again
+    objects = splits["train"]["objects"][0]
+    assert describe_scene(objects, count=2, seed=1) != describe_scene(objects, count=2, seed=2) or len(objects) == 1
+    with pytest.raises(ValueError, match=r"`count` must be an int in \[1, 5\] for 1 object\(s\). Received: count=6"):
+        describe_scene([objects[0]], count=6)
+    with pytest.raises(ValueError, match=r"`objects` must be a list of 1 to 3 object dicts"):
+        describe_scene([])
 
 
 def test_vocabulary_is_exactly_what_the_grammar_produces(splits):
