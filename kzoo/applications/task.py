@@ -95,7 +95,9 @@ class SequenceGenerator(CompileDefaultsMixin, DistributedTrainStep, keras.Model)
 
     def _require_layers(self):
         if not hasattr(self, "decoder"):
-            raise ValueError(f"The {type(self).__name__} has no vocabulary yet: call `adapt(...)` first.")
+            raise ValueError(
+                f"The {type(self).__name__} has no vocabulary yet: call `adapt(...)` first, or pass the vocabularies to the constructor."
+            )
 
     # === Forward ===
     def _sampling_probability(self, training):
@@ -292,12 +294,28 @@ class SequenceGenerator(CompileDefaultsMixin, DistributedTrainStep, keras.Model)
         `(tokens (B, L), weights (B, L, S))`."""
         memory, memory_mask, states = self.decoder_start(encoder_input, training=False)
         state = self.decoder.initial_state(states, tf.shape(memory)[0], memory.dtype)
+        shortlist = self.decode_candidates(encoder_input)
+        candidates, allowed = (None, None) if shortlist is None else shortlist
+        projection = None if shortlist is None else self.decoder.shortlist_projection(candidates)
 
         def step(tokens, state, memory, memory_mask, t):
-            logits, state, weights = self.decoder.step(tokens, state, memory, memory_mask, t, training=False)
+            if shortlist is not None:  # the sampler works on positions in `candidates`
+                tokens = tf.gather(candidates, tokens)
+            logits, state, weights = self.decoder.step(tokens, state, memory, memory_mask, t, training=False, projection=projection)
+            if shortlist is not None:  # rows are sentences, or beams of a sentence side by side
+                shape = tf.shape(allowed)
+                beams = tf.shape(logits)[0] // shape[0]
+                rows = tf.reshape(tf.broadcast_to(allowed[:, None, :], [shape[0], beams, shape[1]]), tf.shape(logits))
+                logits = tf.where(rows, logits, tf.cast(-1e9, logits.dtype))
             return logits, state, weights if collect_attention else None
 
-        return samplers_lib.get(sampler)(step, state, memory, memory_mask, max_length)
+        tokens, weights = samplers_lib.get(sampler)(step, state, memory, memory_mask, max_length)
+        return (tokens, weights) if shortlist is None else (tf.gather(candidates, tokens), weights)
+
+    def decode_candidates(self, encoder_input):
+        """None to decode over the whole target vocabulary, or `(candidates (K,), allowed (B, K))`
+        (`kzoo.seq2seq.shortlist_candidates`); an application with a shortlist overrides it."""
+        return None
 
     def decode_raw(self, raw, max_length, sampler="greedy"):
         """Raw input `(B, ...)` -> generated strings `(B,)`, all in graph (what the SavedModel serves)."""

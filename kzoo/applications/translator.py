@@ -5,14 +5,15 @@ encoder (`kzoo.seq2seq.RNNEncoder`) -> attention decoder (`kzoo.seq2seq.Attentio
 sampler (greedy or beam, `kzoo.seq2seq.samplers`) -> detokenization. The same tokenizer runs in
 `fit`'s input pipeline, in `translate()` and inside the exported SavedModel.
 
-References:
-    Sutskever, Vinyals, Le (2014), "Sequence to Sequence Learning with Neural Networks".
-    Bahdanau, Cho, Bengio (2015), "Neural Machine Translation by Jointly Learning to Align and
-    Translate". Luong, Pham, Manning (2015), "Effective Approaches to Attention-based Neural
-    Machine Translation". Bengio et al. (2015), "Scheduled Sampling for Sequence Prediction with
-    Recurrent Neural Networks". Wu et al. (2016), "Google's Neural Machine Translation System"
-    (wordpieces, length penalty).
+References: Sutskever, Vinyals, Le (2014), "Sequence to Sequence Learning with Neural Networks";
+Bahdanau, Cho, Bengio (2015), "Neural Machine Translation by Jointly Learning to Align and
+Translate"; Luong, Pham, Manning (2015), "Effective Approaches to Attention-based Neural Machine
+Translation"; Bengio et al. (2015), "Scheduled Sampling for Sequence Prediction with Recurrent
+Neural Networks"; Wu et al. (2016), "Google's Neural Machine Translation System" (wordpieces,
+length penalty).
 """
+
+import itertools
 
 import keras
 import tensorflow as tf
@@ -24,7 +25,8 @@ from kzoo.export import litert
 from kzoo.seq2seq import schedules
 from kzoo.seq2seq.decoder import AttentionDecoder
 from kzoo.seq2seq.encoder import RNNEncoder
-from kzoo.text.tokenizer import Tokenizer, check_texts
+from kzoo.seq2seq.shortlist import LexicalShortlist, check_aligned, check_shortlist
+from kzoo.text.tokenizer import Tokenizer, check_texts, text_batches
 from kzoo.text.vocabulary import check_vocabulary_sizes
 
 __all__ = ["Translator"]
@@ -37,17 +39,13 @@ class Translator(SequenceGenerator):
     """Attention encoder-decoder that translates strings, trained with `fit`.
 
     Args:
-        source_vocabulary: token lists (see `kzoo.text.Tokenizer`), or None
-            to build them with `adapt()`.
-        target_vocabulary: token lists (see `kzoo.text.Tokenizer`), or None
-            to build them with `adapt()`.
+        source_vocabulary: token list (see `kzoo.text.Tokenizer`), or None to build it with `adapt()`.
+        target_vocabulary: the same for the target language.
         tokenizer: "word" or "wordpiece".
         lowercase: whether text is case-folded.
-        max_vocabulary_size: largest vocabulary `adapt()` builds, an int for both languages or
-            a pair `(source, target)`. The target size is the output layer's width, whose
-            softmax dominates a training step: the default keeps the 5,000 most frequent target
-            words (98% of the English tokens of the Tatoeba pairs), which learns about twice as
-            fast per minute as keeping every word (see the README's Translator benchmarks).
+        max_vocabulary_size: largest vocabulary `adapt()` builds, an int for both languages or a pair
+            `(source, target)`; the target size is the output layer's width (its softmax dominates
+            a training step): 5,000 words hold 98% of the English tokens of the Tatoeba pairs.
         embedding_dim: size of the token embeddings.
         units: size of the decoder state and attentional vector; the encoder has `units`
             (or `units // 2` per direction when bidirectional), so no bridge is needed.
@@ -63,6 +61,9 @@ class Translator(SequenceGenerator):
             `{"name": ..., **args}` or a `kzoo.seq2seq.schedules.SamplingSchedule`.
         max_source_length: source tokens kept (longer input is truncated to its first tokens).
         max_target_length: default and largest number of output tokens of `translate`.
+        shortlist: `(frequent, per_source)`: decoding scores only the `frequent` most common target
+            words and, per source word, its `per_source` strongest co-occurring target words,
+            learned by `adapt` from the pairs (`kzoo.seq2seq.shortlist`); None scores them all.
         seed: seed of scheduled sampling.
 
     Examples:
@@ -93,6 +94,7 @@ class Translator(SequenceGenerator):
         scheduled_sampling=None,
         max_source_length=100,
         max_target_length=100,
+        shortlist=(500, 20),
         seed=None,
         **kwargs,
     ):
@@ -115,6 +117,7 @@ class Translator(SequenceGenerator):
         self.scheduled_sampling = schedules.get(scheduled_sampling)
         self.max_source_length = max_source_length
         self.max_target_length = max_target_length
+        self.shortlist = check_shortlist(shortlist)
         self.seed = seed
         self.source_tokenizer = Tokenizer(source_vocabulary, tokenizer, lowercase, max_source_length, name="source_tokenizer")
         self.target_tokenizer = Tokenizer(target_vocabulary, tokenizer, lowercase, max_target_length + 1, name="target_tokenizer")
@@ -131,13 +134,9 @@ class Translator(SequenceGenerator):
             self.target_tokenizer.vocabulary_size, self.embedding_dim, self.units, self.cell, self.num_layers,
             self.attention, self.score, self.window, self.input_feeding, self.dropout, self.seed, name="decoder",
         )
-
-    def _require_layers(self):
-        if not hasattr(self, "decoder"):
-            raise ValueError(
-                "The Translator has no vocabularies yet: call `adapt(source_texts, target_texts)` "
-                "or pass `source_vocabulary` and `target_vocabulary`."
-            )
+        if self.shortlist is not None:
+            sizes = self.source_tokenizer.vocabulary_size, self.target_tokenizer.vocabulary_size
+            self.shortlist_layer = LexicalShortlist(*sizes, *self.shortlist, name="shortlist")
 
     def adapt(
         self, source_texts, target_texts, min_count=1, source_embeddings=None, target_embeddings=None, embedding_trainable=True
@@ -145,20 +144,19 @@ class Translator(SequenceGenerator):
         """Builds both vocabularies (tensorflow-text) from training texts, then the layers.
 
         Args:
-            source_texts: lists of strings or `tf.data.Dataset`s of strings.
-            target_texts: lists of strings or `tf.data.Dataset`s of strings.
+            source_texts, target_texts: aligned lists of strings or `tf.data.Dataset`s of strings.
             min_count: words seen fewer times are left out of word vocabularies.
-            source_embeddings: pretrained vectors for the source embedding: a name such as
-                "glove-6b-50d", a GloVe / word2vec text file, a `kzoo.text.WordVectors`, a
-                `(words, matrix)` pair, or an array `(vocabulary_size, embedding_dim)`; their
-                dimension must equal `embedding_dim` (see `kzoo.applications.embeddings`).
+            source_embeddings: pretrained source vectors: a name ("glove-6b-50d"), a GloVe /
+                word2vec text file, a `kzoo.text.WordVectors`, a `(words, matrix)` pair or an array
+                `(vocabulary_size, embedding_dim)` (`kzoo.applications.embeddings`).
             target_embeddings: the same for the target (decoder) embedding.
-            embedding_trainable: for the pretrained embeddings: True (fine-tuned), False
-                (frozen) or an int N (frozen for the first N epochs of `fit`).
+            embedding_trainable: True (fine-tuned), False (frozen) or N (frozen for N epochs).
         """
         if hasattr(self, "decoder"):
             raise ValueError("`adapt()` can only be called once, before training.")
         check_embedding_trainable(embedding_trainable)
+        if self.shortlist is not None:
+            check_aligned(source_texts, target_texts)
         source_vectors = load_pretrained(source_embeddings, self.embedding_dim, "source_embeddings")
         target_vectors = load_pretrained(target_embeddings, self.embedding_dim, "target_embeddings")
         source_size, target_size = self.max_vocabulary_size
@@ -170,11 +168,17 @@ class Translator(SequenceGenerator):
         source = start_embedding(self.encoder.embedding, source_vectors, self.source_tokenizer, source_texts, "source_embeddings", seed)
         target = start_embedding(self.decoder.embedding, target_vectors, self.target_tokenizer, target_texts, "target_embeddings", seed)
         self.embedding_schedule = initialize_embeddings([source, target], embedding_trainable)
+        if self.shortlist is not None:
+            self.learn_shortlist(source_texts, target_texts)
+
+    def learn_shortlist(self, source_texts, target_texts):
+        """Learns the decoding shortlist from aligned training pairs (`adapt` does it)."""
+        batches = itertools.zip_longest(text_batches(source_texts), text_batches(target_texts), fillvalue=tf.zeros([0], tf.string))
+        self.shortlist_layer.learn((self.source_tokenizer(s).numpy(), self.target_tokenizer(t).numpy()) for s, t in batches)
 
     def build(self, input_shape=None):
         self._require_layers()
-        ids = tf.constant([[4, 4]], "int32")
-        self.call((ids, ids))
+        self.call((tf.constant([[4, 4]], "int32"),) * 2)
         self.built = True
 
     # === Hooks of the shared core (kzoo.applications.task) ===
@@ -196,6 +200,9 @@ class Translator(SequenceGenerator):
         """Sentence pairs batched by similar length (`kzoo.data.make_pairs_dataset`)."""
         return make_pairs_dataset(sources, targets, batch_size=batch_size, shuffle=shuffle, seed=self.seed)
 
+    def decode_candidates(self, source_ids):
+        return None if self.shortlist is None else self.shortlist_layer(source_ids)
+
     def tflite_metadata(self):
         return {"source_tokenizer": self.source_tokenizer.get_config()}
 
@@ -203,14 +210,12 @@ class Translator(SequenceGenerator):
         """Translates a string or a list of strings.
 
         Decoding (greedy, or beam search with the GNMT length penalty) runs in a `tf.function`
-        while loop over the whole batch and stops when every sentence has produced the end
-        token. Input longer than `max_source_length` tokens is truncated to its first tokens;
-        an empty input gives the model's translation of nothing (often an empty string).
+        while loop over the whole batch until every sentence has ended. Input longer than
+        `max_source_length` tokens is truncated; an empty input gives the translation of nothing.
 
         Args:
             texts: a string or a list of strings.
-            beam_width: 1 for greedy decoding (beam search with one beam gives the same), more
-                for beam search.
+            beam_width: 1 for greedy decoding, more for beam search.
             max_length: most output tokens; default `max_target_length`.
             length_penalty: GNMT `α >= 0` of beam search; 0 ranks by log-probability.
             return_attention: if True also return, per input, a dict with `source_tokens`,
@@ -229,7 +234,8 @@ class Translator(SequenceGenerator):
     # === Config ===
     def get_config(self):
         names = ("tokenizer", "lowercase", "max_vocabulary_size", "embedding_dim", "units", "cell", "bidirectional", "num_layers",
-                 "attention", "score", "window", "input_feeding", "dropout", "max_source_length", "max_target_length", "seed")
+                 "attention", "score", "window", "input_feeding", "dropout", "max_source_length", "max_target_length",
+                 "shortlist", "seed")
         return {
             **super().get_config(),
             **{name: getattr(self, name) for name in names},
@@ -237,3 +243,7 @@ class Translator(SequenceGenerator):
             "target_vocabulary": self.target_tokenizer.vocabulary,
             "scheduled_sampling": schedules.to_config(self.scheduled_sampling),
         }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**{"shortlist": None, **config})  # models saved before shortlists had none

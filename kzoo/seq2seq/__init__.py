@@ -7,6 +7,7 @@ from kzoo.seq2seq.decoder import ATTENTION_KINDS, AttentionDecoder
 from kzoo.seq2seq.encoder import RNNEncoder
 from kzoo.seq2seq.losses import MaskedSparseCrossEntropy, MaskedTokenAccuracy, sampled_softmax_loss
 from kzoo.seq2seq.samplers import BeamSampler, GreedySampler, RandomSampler, Sampler
+from kzoo.seq2seq.shortlist import LexicalShortlist, lexical_shortlist, shortlist_candidates
 
 __all__ = [
     "samplers",
@@ -26,4 +27,7 @@ __all__ = [
     "ctc_greedy_decode",
     "ctc_prefix_beam_search",
     "ctc_beam_decode",
+    "LexicalShortlist",
+    "lexical_shortlist",
+    "shortlist_candidates",
 ]

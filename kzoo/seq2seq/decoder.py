@@ -177,7 +177,7 @@ class AttentionDecoder(keras.layers.Layer):
         self.built = True
 
     # === One step (the samplers' and the training loop's) ===
-    def step(self, tokens, state, memory, memory_mask=None, t=0, training=None):
+    def step(self, tokens, state, memory, memory_mask=None, t=0, training=None, projection=None):
         """One decoding step.
 
         Args:
@@ -185,9 +185,11 @@ class AttentionDecoder(keras.layers.Layer):
             state: the flat state list (see `initial_state`).
             memory: `(batch_size, S, D)`; memory_mask: boolean `(batch_size, S)` or None.
             t: the step index (a scalar), the aligned position of local-m attention.
+            projection: None for the whole output layer, or `(kernel (U, K), bias (K,))` from
+                `shortlist_projection` to score only K target words.
 
         Returns:
-            `(logits (batch_size, V), new_state, weights (batch_size, S) or None)`.
+            `(logits (batch_size, V or K), new_state, weights (batch_size, S) or None)`.
         """
         x = self.embedding(tokens)  # (B, E)
         if self.input_feeding:
@@ -200,8 +202,16 @@ class AttentionDecoder(keras.layers.Layer):
         attentional = attentional[:, 0]  # (B, U)
         if self.input_feeding:
             new_state.append(attentional)
-        logits = self.output_layer(self.drop(attentional, training=training))
+        attentional = self.drop(attentional, training=training)
+        if projection is None:
+            logits = self.output_layer(attentional)
+        else:
+            logits = ops.matmul(attentional, projection[0]) + projection[1]
         return logits, new_state, None if weights is None else weights[:, 0]
+
+    def shortlist_projection(self, candidates):
+        """The output layer's columns for target ids `candidates (K,)`: `(kernel (U, K), bias (K,))`."""
+        return ops.take(self.output_layer.kernel, candidates, axis=1), ops.take(self.output_layer.bias, candidates, axis=0)
 
     def _attend(self, hidden, memory, target_mask, memory_mask, start, training):
         """`h̃ = h + tanh(W_c [c; h])` for queries `hidden (B, Tq, U)`; returns `(h̃, weights)`."""

@@ -104,17 +104,21 @@ def check_reserved(vocabulary):
     return vocabulary
 
 
+def text_batches(texts, size=1024):
+    """String tensors `(n,)` of texts (a list of strings or a Dataset of strings, batched or not)."""
+    if isinstance(texts, tf.data.Dataset):
+        yield from texts.batch(size) if texts.element_spec.shape.rank == 0 else texts
+    else:
+        texts, _ = check_texts(texts)
+        for i in range(0, len(texts), size):
+            yield tf.constant(texts[i : i + size], tf.string)
+
+
 def count_tokens(texts, split):
     """Counts of the tokens `split` makes of texts (a list of strings or a Dataset of strings)."""
     counts = collections.Counter()
-    if isinstance(texts, tf.data.Dataset):
-        batches = texts.batch(1024) if texts.element_spec.shape.rank == 0 else texts
-    else:
-        texts, _ = check_texts(texts)
-        batches = [texts[i : i + 1024] for i in range(0, len(texts), 1024)]
-    for batch in batches:
-        tokens = split(tf.constant(batch) if not isinstance(batch, tf.Tensor) else batch)
-        counts.update(t.decode("utf-8") for t in tokens.flat_values.numpy())
+    for batch in text_batches(texts):
+        counts.update(t.decode("utf-8") for t in split(batch).flat_values.numpy())
     return counts
 
 

@@ -19,7 +19,7 @@ SIZE = 3000
 def trained():
     keras.utils.set_random_seed(0)
     sources, targets = load_embedded("train", size=SIZE)
-    translator = Translator(units=64, embedding_dim=32, max_target_length=40)
+    translator = Translator(units=64, embedding_dim=32, max_target_length=40, shortlist=(20, 5))  # a shortlist that restricts
     translator.adapt(sources, targets)
     translator.compile()
     translator.fit(make_pairs_dataset(sources, targets, batch_size=32, seed=0), epochs=3, verbose=0)
