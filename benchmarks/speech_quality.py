@@ -80,9 +80,10 @@ def anchor(fsdd, speaker):
 def run(fsdd, speaker, decoder, args):
     keras.utils.set_random_seed(args.seed)
     (audio, texts), isolated, strings = fold_data(fsdd, speaker, args.connected, args.seed)
+    perturb = tuple(args.speed_perturbation) if args.speed_perturbation else None
     model = SpeechToText(sample_rate=fsdd["sample_rate"], decoder=decoder, num_mel_bins=args.mels,
                          filters=args.filters, encoder_units=args.units, encoder_layers=args.layers,
-                         units=args.units, seed=args.seed)
+                         units=args.units, seed=args.seed, speed_perturbation=perturb)
     model.adapt(texts)
     model.compile()
     start = time.time()
@@ -96,12 +97,20 @@ def run(fsdd, speaker, decoder, args):
               "train_utterances": len(texts), "parameters": model.count_params(),
               "isolated_accuracy": round(accuracy, 4), "connected_wer": scores["wer"], "connected_cer": scores["cer"],
               "anchor_logmel_lr_accuracy": round(anchor(fsdd, speaker), 4),
-              "config": {"mels": args.mels, "filters": args.filters, "units": args.units, "layers": args.layers},
+              "config": {"mels": args.mels, "filters": args.filters, "units": args.units, "layers": args.layers,
+                         "connected": args.connected, "speed_perturbation": perturb},
               "load_average": os.getloadavg()}
     print(json.dumps(record), flush=True)
     os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, f"speech_quality_{decoder}_{speaker}_seed{args.seed}.json"), "w") as f:
+    label = f"{decoder}{'-speed' if perturb else ''}_{args.minutes:g}min"
+    with open(os.path.join(RESULTS, f"speech_quality_{label}_{speaker}_seed{args.seed}.json"), "w") as f:
         json.dump(record, f, indent=1)
+
+
+def variant(r):
+    """A run's decoder, training minutes and speed perturbation, the rows averaged together."""
+    perturb = r.get("config", {}).get("speed_perturbation")
+    return f"{r['decoder']}, {r['minutes']:g} min" + (f", speed {perturb[0]:g}-{perturb[1]:g}" if perturb else "")
 
 
 def report():
@@ -110,15 +119,15 @@ def report():
         if name.startswith("speech_quality_"):
             with open(os.path.join(RESULTS, name)) as f:
                 rows.append(json.load(f))
-    print("| decoder | held-out speaker | minutes | epochs | isolated accuracy | connected WER | connected CER | anchor (log-mel + LR) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("| run | held-out speaker | epochs | isolated accuracy | connected WER | connected CER | anchor (log-mel + LR) |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['decoder']} | {r['speaker']} | {r['minutes']:g} | {r['epochs']} | {r['isolated_accuracy']:.1%} | "
+        print(f"| {variant(r)} | {r['speaker']} | {r['epochs']} | {r['isolated_accuracy']:.1%} | "
               f"{r['connected_wer']:.1%} | {r['connected_cer']:.1%} | {r['anchor_logmel_lr_accuracy']:.1%} |")
-    for decoder in sorted({r["decoder"] for r in rows}):
-        mine = [r for r in rows if r["decoder"] == decoder]
+    for name in sorted({variant(r) for r in rows}):
+        mine = [r for r in rows if variant(r) == name]
         mean = {k: statistics.mean(r[k] for r in mine) for k in ("isolated_accuracy", "connected_wer", "anchor_logmel_lr_accuracy")}
-        print(f"| **{decoder}, mean of {len(mine)} folds** | | | | {mean['isolated_accuracy']:.1%} | {mean['connected_wer']:.1%} | | "
+        print(f"| **{name}: mean of {len(mine)} folds** | | | {mean['isolated_accuracy']:.1%} | {mean['connected_wer']:.1%} | | "
               f"{mean['anchor_logmel_lr_accuracy']:.1%} |")
 
 
@@ -133,6 +142,8 @@ def main():
     parser.add_argument("--units", type=int, default=192)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--speed-perturbation", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                        help="train with each utterance resampled by a random factor in [LOW, HIGH] (e.g. 0.9 1.1)")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
     if not args.report:

@@ -3,9 +3,8 @@
 Audio (WAV files or bytes, arrays at any rate, resampled inside `transcribe`) -> the
 `SpeechEncoder` (log-mel frames, SpecAugment, strided convolutions, BiLSTMs) -> memory `(B, S, D)`
 -> a CTC head (`decoder="ctc"`), the shared attention decoder (`"attention"`) or both (`"joint"`,
-the default). Everything but the audio front end is the shared core
-(`kzoo.applications.task.SequenceGenerator`) with the CTC head, loss and decoding of
-`kzoo.applications.ctc_attention_generator` (where the references are).
+the default). Everything but the audio front end is the shared core (`kzoo.applications.task`)
+with the CTC head, loss and decoding of `kzoo.applications.ctc_attention_generator` (references).
 """
 
 import keras
@@ -34,17 +33,15 @@ class SpeechToText(CTCAttentionGenerator):
         sample_rate: the model's audio rate in Hz (`transcribe` resamples other rates to it).
         decoder: "ctc", "attention" or "joint" (see the module docstring).
         ctc_weight: weight of the CTC loss in joint training, in (0, 1).
-        num_mel_bins: the log-mel front end.
-        frame_length_ms: the log-mel front end.
-        frame_step_ms: the log-mel front end.
+        num_mel_bins, frame_length_ms, frame_step_ms: the log-mel front end.
         subsampling: 1, 2 or 4, the encoder's reduction of the frame rate.
         filters: channels of the subsampling convolutions.
-        encoder_units: BiLSTM units per direction and layers.
-        encoder_layers: BiLSTM units per direction and layers.
-        units: the attention decoder's LSTM units and character embedding size.
-        embedding_dim: the attention decoder's LSTM units and character embedding size.
+        encoder_units, encoder_layers: BiLSTM units per direction and layers.
+        units, embedding_dim: the attention decoder's LSTM units and character embedding size.
         score: the attention score ("concat" is Bahdanau's additive score, as in LAS).
         spec_augment: SpecAugment masks in training.
+        speed_perturbation: None or `(low, high)`: each training utterance resampled by its own
+            factor in that range (`kzoo.layers.SpeedPerturbation`; Ko et al. 2015 used 0.9-1.1).
         dropout: dropout between encoder layers and before the decoder's output layer.
         max_transcript_length: most characters the attention decoder generates.
         max_chunk_seconds: `transcribe` cuts longer recordings at silences into pieces of at
@@ -89,6 +86,7 @@ class SpeechToText(CTCAttentionGenerator):
         max_chunk_seconds=20.0,
         decode_with=None,
         seed=None,
+        speed_perturbation=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -109,7 +107,7 @@ class SpeechToText(CTCAttentionGenerator):
         self.scheduled_sampling = schedules.get(None)
         self.encoder = SpeechEncoder(
             sample_rate, num_mel_bins, frame_length_ms, frame_step_ms, subsampling, filters,
-            encoder_units, encoder_layers, spec_augment, dropout, seed, name="encoder",
+            encoder_units, encoder_layers, spec_augment, dropout, seed, speed_perturbation, name="encoder",
         )
         self.bridge = MeanBridge(units, name="bridge") if decoder != "ctc" else None
         self.target_tokenizer = CharacterTokenizer(vocabulary, max_length=max_transcript_length + 1, name="target_tokenizer")
@@ -241,6 +239,7 @@ class SpeechToText(CTCAttentionGenerator):
             embedding_dim=self.embedding_dim,
             score=self.score,
             spec_augment=encoder.spec_augment,
+            speed_perturbation=encoder.speed_perturbation,
             dropout=self.dropout,
             max_transcript_length=self.max_target_length,
             max_chunk_seconds=self.max_chunk_seconds,

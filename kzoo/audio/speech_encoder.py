@@ -1,6 +1,6 @@
 """Speech encoder: log-mel front end, convolutional subsampling in time and bidirectional LSTMs.
 
-Waveforms `(B, N)` with their lengths -> log-mel frames every 10 ms (`LogMelSpectrogram`) ->
+Waveforms `(B, N)` with their lengths -> speed perturbation (optional, training only) -> log-mel frames every 10 ms (`LogMelSpectrogram`) ->
 per-utterance normalisation -> SpecAugment masks (training only) -> `log2(subsampling)` strided
 3x3 convolutions that halve the frame rate and the mel axis each -> `num_layers` bidirectional
 LSTMs -> memory `(B, S, 2·units)` with its mask `(B, S)` and no states: the seq2seq encoder
@@ -14,6 +14,7 @@ References:
     Chan, Jaitly, Le, Vinyals (2016), "Listen, Attend and Spell" (a shortened BiLSTM encoder for
     attention decoding). Graves, Mohamed, Hinton (2013), "Speech Recognition with Deep Recurrent
     Neural Networks" (bidirectional LSTM acoustic encoder). Park et al. (2019), "SpecAugment".
+    Ko et al. (2015), "Audio Augmentation for Speech Recognition" (speed perturbation).
 """
 
 import keras
@@ -21,6 +22,7 @@ from keras import ops
 
 from kzoo.layers.log_mel_spectrogram import LogMelSpectrogram
 from kzoo.layers.spec_augment import SpecAugment
+from kzoo.layers.speed_perturbation import SpeedPerturbation
 from kzoo.layers.utterance_normalization import UtteranceNormalization
 from kzoo.seq2seq.encoder import check_positive_int
 
@@ -44,7 +46,9 @@ class SpeechEncoder(keras.layers.Layer):
         num_layers: bidirectional LSTM layers.
         spec_augment: whether SpecAugment masks the features in training.
         dropout: dropout between the LSTM layers, in [0, 1).
-        seed: seed of SpecAugment's masks.
+        speed_perturbation: None, or `(low, high)`: in training every utterance is resampled
+            by its own factor drawn from that range (`kzoo.layers.SpeedPerturbation`).
+        seed: seed of SpecAugment's masks and of the speed factors.
 
     Call arguments:
         waveforms: float32 `(batch_size, samples)`; lengths: int `(batch_size,)` valid samples.
@@ -73,6 +77,7 @@ class SpeechEncoder(keras.layers.Layer):
         spec_augment=True,
         dropout=0.0,
         seed=None,
+        speed_perturbation=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -91,6 +96,8 @@ class SpeechEncoder(keras.layers.Layer):
         self.spec_augment = bool(spec_augment)
         self.dropout = float(dropout)
         self.seed = seed
+        self.speed_perturbation = None if speed_perturbation is None else tuple(float(f) for f in speed_perturbation)
+        self.perturb = None if speed_perturbation is None else SpeedPerturbation(*speed_perturbation, seed=seed, name="speed")
         self.front_end = LogMelSpectrogram(
             sample_rate, frame_length_ms, frame_step_ms, num_mel_bins=num_mel_bins, name="log_mel"
         )
@@ -115,6 +122,8 @@ class SpeechEncoder(keras.layers.Layer):
         return frames
 
     def call(self, waveforms, lengths, training=None):
+        if self.perturb is not None:
+            waveforms, lengths = self.perturb(waveforms, lengths, training=training)
         features, mask = self.front_end(waveforms, lengths)  # (B, F, mels), (B, F)
         features = self.normalization(features, mask=mask)
         if self.augment is not None:
@@ -153,5 +162,6 @@ class SpeechEncoder(keras.layers.Layer):
             spec_augment=self.spec_augment,
             dropout=self.dropout,
             seed=self.seed,
+            speed_perturbation=self.speed_perturbation,
         )
         return config

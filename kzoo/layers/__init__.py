@@ -10,6 +10,7 @@ from kzoo.layers.log_mel_spectrogram import LogMelSpectrogram
 from kzoo.layers.multi_head_attention import MultiHeadAttention
 from kzoo.layers.spatial_attention import SpatialAttention
 from kzoo.layers.spec_augment import SpecAugment
+from kzoo.layers.speed_perturbation import SpeedPerturbation
 from kzoo.layers.utterance_normalization import UtteranceNormalization
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "MultiHeadAttention",
     "SpatialAttention",
     "SpecAugment",
+    "SpeedPerturbation",
     "UtteranceNormalization",
 ]

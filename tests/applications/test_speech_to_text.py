@@ -250,6 +250,25 @@ def test_attention_only_model_trains_and_transcribes_with_its_decoder():
         model.ctc_posteriors(audio[0])
 
 
+def test_speed_perturbation_trains_and_leaves_inference_unchanged(tmp_path):
+    audio, texts = toy_corpus(8, seed=13)
+    model = SpeechToText(decoder="ctc", **{**TINY, "speed_perturbation": (0.9, 1.1)})
+    model.adapt(texts)
+    model.compile()
+    history = model.fit(audio, texts, batch_size=4, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    plain = SpeechToText.from_config({**model.get_config(), "speed_perturbation": None})
+    plain.build()
+    plain.set_weights(model.get_weights())
+    waves, lengths = pad_waveforms(audio[:3])
+    np.testing.assert_array_equal(plain.ctc_posteriors(audio[:3])[0], model.ctc_posteriors(audio[:3])[0])
+    memory, _, _ = model.encoder(waves, lengths, training=True)
+    still, _, _ = model.encoder(waves, lengths, training=False)
+    assert memory.shape[1] != still.shape[1] or not np.allclose(memory, still)  # training reads the audio at another speed
+    model.save(tmp_path / "s.keras")
+    assert keras.saving.load_model(tmp_path / "s.keras").encoder.speed_perturbation == (0.9, 1.1)
+
+
 def test_fit_on_datasets_of_single_and_batched_waveforms():
     audio, texts = toy_corpus(8, seed=11)
     model = SpeechToText(decoder="ctc", **TINY)

@@ -1,4 +1,4 @@
-"""The speech front end layers: LogMelSpectrogram, SpecAugment, UtteranceNormalization."""
+"""The speech front end layers: LogMelSpectrogram, SpecAugment, UtteranceNormalization, SpeedPerturbation."""
 
 import doctest
 import importlib
@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from kzoo.export import convert, interpreter, run
-from kzoo.layers import LogMelSpectrogram, SpecAugment, UtteranceNormalization
+from kzoo.layers import LogMelSpectrogram, SpecAugment, SpeedPerturbation, UtteranceNormalization
 from kzoo.testing.layer_test import run_layer_test
 
 RATE = 16000
@@ -238,10 +238,55 @@ def test_utterance_normalization_of_a_fully_masked_row_is_zero():
         UtteranceNormalization(epsilon=0)
 
 
+# === SpeedPerturbation ===
+
+
+def test_speed_perturbation_reads_each_row_at_its_own_rate():
+    lengths = np.array([1000, 640, 1, 0])
+    valid = np.arange(1000) < lengths[:, None]
+    ramps = np.where(valid, 0.001 * np.arange(1000) + 0.5, 0).astype("float32")  # linear: interpolation is exact
+    noise = np.where(valid, np.random.default_rng(0).normal(size=(4, 1000)), 0).astype("float32")
+    ramp_out, ramp_lengths = (np.asarray(t) for t in SpeedPerturbation(0.8, 1.25, seed=3)(ramps, lengths, training=True))
+    out, new_lengths = (np.asarray(t) for t in SpeedPerturbation(0.8, 1.25, seed=3)(noise, lengths, training=True))
+    assert out.shape == (4, 1250)
+    np.testing.assert_array_equal(new_lengths, ramp_lengths)  # the same seed draws the same factors
+    factors = np.array([(ramp_out[i, n - 1] - ramp_out[i, 0]) / (0.001 * (n - 1)) for i, n in enumerate(ramp_lengths[:2])])
+    assert 0.8 <= factors.min() and factors.max() <= 1.25 and abs(factors[0] - factors[1]) > 1e-3
+    for row, length, factor, new_length, result in zip(noise[:2], lengths, factors, new_lengths, out):
+        assert new_length == np.floor((length - 1) / factor) + 1
+        grid = np.arange(new_length)
+        np.testing.assert_allclose(result[:new_length], np.interp(grid * factor, np.arange(length), row[:length]), atol=1e-3)
+        assert not result[new_length:].any()
+    assert new_lengths[2] == 1 and out[2, 0] == noise[2, 0] and not out[2, 1:].any()  # one sample stays one sample
+    assert new_lengths[3] == 0 and not out[3].any()
+    same, kept = SpeedPerturbation()(noise, lengths, training=False)
+    np.testing.assert_array_equal(np.asarray(same), noise)
+    np.testing.assert_array_equal(np.asarray(kept), lengths)
+
+
+def test_speed_perturbation_worked_example_config_and_errors(tmp_path):
+    out, lengths = SpeedPerturbation(2.0 / 3.0, 1.0, seed=0)(np.array([[0.0, 3.0, 6.0, 9.0]], "float32"), np.array([4]), training=True)
+    assert lengths.numpy()[0] in range(4, 6) and out.shape == (1, 6)
+    exact, n = SpeedPerturbation(0.5, 0.5)(np.array([[0.0, 2.0, 4.0]], "float32"), np.array([3]), training=True)
+    np.testing.assert_allclose(np.asarray(exact), [[0, 1, 2, 3, 4, 0]], atol=1e-6)
+    layer = SpeedPerturbation(0.9, 1.1, seed=4)
+    again = SpeedPerturbation.from_config(layer.get_config())
+    assert again.get_config() == layer.get_config()
+    waves = keras.Input((None,))
+    lengths = keras.Input((), dtype="int32")
+    model = keras.Model([waves, lengths], layer(waves, lengths, training=True))
+    model.save(tmp_path / "s.keras")
+    loaded = keras.saving.load_model(tmp_path / "s.keras")
+    assert loaded.layers[-1].get_config() == layer.get_config()
+    for low, high in ((0.0, 1.1), (1.2, 1.1), (0.9, 2.5), ("0.9", 1.1)):
+        with pytest.raises(ValueError, match=r"`low` and `high` must satisfy|`low` must be a number|`high` must be a number"):
+            SpeedPerturbation(low, high)
+
+
 # === Documentation ===
 
 
-@pytest.mark.parametrize("name", ["log_mel_spectrogram", "spec_augment", "utterance_normalization"])
+@pytest.mark.parametrize("name", ["log_mel_spectrogram", "spec_augment", "utterance_normalization", "speed_perturbation"])
 def test_docstring_examples(name):
     module = importlib.import_module(f"kzoo.layers.{name}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
