@@ -201,13 +201,17 @@ def run(kind, name, seed, args):
     label = f"{kind}-{name}-{args.path}" if kind == "kzoo" else f"tutorial-{args.path}"
     label += (f"-sampled{args.num_sampled}" if args.num_sampled else "") + ("-cpu" if args.clock == "cpu" else "")
     label += f"-{args.target_embeddings}" if args.target_embeddings and kind == "kzoo" else ""
+    label += f"-dropout{args.dropout:g}" if args.dropout and kind == "kzoo" else ""
+    label += f"-smoothing{args.label_smoothing:g}" if args.label_smoothing and kind == "kzoo" else ""
+    label += f"-{args.budget_minutes:g}min" if args.budget_minutes != 10 else ""
     print(f"[{label}, seed {seed}] {len(train_s)} training pairs, {len(val_s)} validation and "
           f"{len(test_s)} test Spanish sentences ({sum(map(len, test_refs))} references); budget "
           f"{args.budget_minutes} min ({args.clock} clock), BLEU every {args.eval_every_minutes} min; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}", flush=True)
-    model = make_model(kind, name, seed, args.min_count, train_s, train_t, args.target_embeddings)
+    options = {"dropout": args.dropout} if args.dropout and kind == "kzoo" else {}
+    model = make_model(kind, name, seed, args.min_count, train_s, train_t, args.target_embeddings, **options)
     if kind == "kzoo":
-        model.compile(num_sampled=args.num_sampled)
+        model.compile(num_sampled=args.num_sampled, label_smoothing=args.label_smoothing)
     vocabularies = (model.source_tokenizer.vocabulary_size, model.target_tokenizer.vocabulary_size)
     print(f"vocabularies: {vocabularies[0]} Spanish, {vocabularies[1]} English tokens; "
           f"{model.count_params():,} parameters", flush=True)
@@ -449,6 +453,8 @@ def main():
     parser.add_argument("--decode-speed", nargs=2, metavar=("KZOO_WEIGHTS", "TUTORIAL_WEIGHTS"),
                         help="time greedy decoding of two trained models (from --save-models) and kzoo's beam")
     parser.add_argument("--repeats", type=int, default=5, help="rounds of --decode-speed")
+    parser.add_argument("--dropout", type=float, default=0.0, help="kzoo: Translator(dropout=...), a lever (default: the library's 0)")
+    parser.add_argument("--label-smoothing", type=float, default=0.0, help="kzoo: compile(label_smoothing=...), a lever")
     parser.add_argument("--shortlist", type=int, nargs=2, default=None, metavar=("FREQUENT", "PER_SOURCE"),
                         help="--decode-speed: the kzoo model's decoding shortlist (default: the library's)")
     parser.add_argument("--num-sampled", type=int, default=None,
