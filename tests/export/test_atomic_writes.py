@@ -37,7 +37,8 @@ EXPORT_AGAIN = textwrap.dedent(
 
     model = load_model(sys.argv[1] + "/translator.keras")
     rng = np.random.default_rng(1)
-    model.set_weights([rng.normal(0, 2.0, w.shape).astype(w.dtype) for w in model.get_weights()])
+    # Random float weights; the integer ones (the decoding shortlist's word ids) stay as learned.
+    model.set_weights([rng.normal(0, 2.0, w.shape).astype(w.dtype) if w.dtype.kind == "f" else w for w in model.get_weights()])
     print("EXPORTING", flush=True)
     export_all(model, sys.argv[1], "translator")
     print("DONE", flush=True)
@@ -141,7 +142,8 @@ def first(tmp_path_factory):
     model = Translator(units=8, embedding_dim=4, max_target_length=6, seed=0)
     model.adapt(TEXTS, ["hello world .", "bye friend ."])
     rng = np.random.default_rng(0)
-    model.set_weights([rng.normal(0, 2.0, w.shape).astype(w.dtype) for w in model.get_weights()])
+    # Random float weights; the integer ones (the decoding shortlist's word ids) stay as learned.
+    model.set_weights([rng.normal(0, 2.0, w.shape).astype(w.dtype) if w.dtype.kind == "f" else w for w in model.get_weights()])
     out = tmp_path_factory.mktemp("first")
     export_all(model, str(out), "translator")
     outputs = {
