@@ -26,6 +26,7 @@ import tensorflow as tf
 __all__ = ["LexicalShortlist", "lexical_shortlist", "shortlist_candidates"]
 
 _RESERVED = 4  # [PAD], [UNK], [START], [END]
+_MERGE_AT = 4_000_000  # pending word-pair counts merged into one table beyond this many (bounded memory)
 
 
 def _check_size(value, name):
@@ -96,8 +97,9 @@ def lexical_shortlist(pairs, source_size, target_size, frequent=500, per_source=
         batch_keys, batch_counts = np.unique(pair[valid], return_counts=True)
         keys.append(batch_keys)
         counts.append(batch_counts)
-    keys, inverse = np.unique(np.concatenate(keys), return_inverse=True)
-    joint = np.bincount(inverse, weights=np.concatenate(counts).astype(np.float64), minlength=len(keys))
+        if sum(len(k) for k in keys) > _MERGE_AT:
+            keys, counts = _merge(keys, counts)
+    (keys,), (joint,) = _merge(keys, counts)
     source, target = keys // target_size, keys % target_size
     dice = 2 * joint / np.maximum(source_counts[source] + target_counts[target], 1)
     order = np.lexsort((target, -dice, source))  # per source word, strongest first (ties: lower id)
@@ -109,6 +111,12 @@ def lexical_shortlist(pairs, source_size, target_size, frequent=500, per_source=
     ranked = np.argsort(-target_counts[_RESERVED:], kind="stable")[:frequent] + _RESERVED
     frequent_ids = np.concatenate([np.arange(_RESERVED), ranked[target_counts[ranked] > 0]]).astype(np.int32)
     return table, frequent_ids
+
+
+def _merge(keys, counts):
+    """Lists of (pair key, count) arrays -> one array of distinct keys and their summed counts."""
+    merged, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+    return [merged], [np.bincount(inverse, weights=np.concatenate(counts), minlength=len(merged)).astype(np.int64)]
 
 
 def _first_occurrences(ids):

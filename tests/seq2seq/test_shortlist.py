@@ -12,6 +12,7 @@ import tensorflow as tf
 from kzoo.applications import Translator
 from kzoo.data import load_embedded
 from kzoo.seq2seq import LexicalShortlist, lexical_shortlist, shortlist_candidates
+from kzoo.seq2seq import shortlist as shortlist_module
 
 
 def _dice_reference(pairs, source_size, target_size, frequent, per_source):
@@ -31,7 +32,7 @@ def _dice_reference(pairs, source_size, target_size, frequent, per_source):
     return table, [0, 1, 2, 3] + top
 
 
-def test_dice_table_and_frequent_words_match_plain_python():
+def test_dice_table_and_frequent_words_match_plain_python(monkeypatch):
     rng = np.random.default_rng(0)
     pairs = []
     for n in (7, 5, 9):  # batches of different widths, with repeated words and padding
@@ -44,6 +45,10 @@ def test_dice_table_and_frequent_words_match_plain_python():
     np.testing.assert_array_equal(table, expected_table)
     assert top.tolist() == expected_top
     assert not table[:4].any()  # reserved source ids have no candidates
+    monkeypatch.setattr(shortlist_module, "_MERGE_AT", 1)  # counts merged after every batch: the same table
+    merged_table, merged_top = lexical_shortlist(pairs, 12, 15, frequent=5, per_source=3)
+    np.testing.assert_array_equal(merged_table, expected_table)
+    assert merged_top.tolist() == expected_top
 
 
 def test_candidates_are_each_sentences_own_words():
