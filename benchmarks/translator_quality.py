@@ -201,14 +201,14 @@ def run(kind, name, seed, args):
     label = f"{kind}-{name}-{args.path}" if kind == "kzoo" else f"tutorial-{args.path}"
     label += (f"-sampled{args.num_sampled}" if args.num_sampled else "") + ("-cpu" if args.clock == "cpu" else "")
     label += f"-{args.target_embeddings}" if args.target_embeddings and kind == "kzoo" else ""
-    label += f"-dropout{args.dropout:g}" if args.dropout and kind == "kzoo" else ""
+    label += f"-dropout{args.dropout:g}" if args.dropout is not None and kind == "kzoo" else ""
     label += f"-smoothing{args.label_smoothing:g}" if args.label_smoothing and kind == "kzoo" else ""
     label += f"-{args.budget_minutes:g}min" if args.budget_minutes != 10 else ""
     print(f"[{label}, seed {seed}] {len(train_s)} training pairs, {len(val_s)} validation and "
           f"{len(test_s)} test Spanish sentences ({sum(map(len, test_refs))} references); budget "
           f"{args.budget_minutes} min ({args.clock} clock), BLEU every {args.eval_every_minutes} min; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}", flush=True)
-    options = {"dropout": args.dropout} if args.dropout and kind == "kzoo" else {}
+    options = {"dropout": args.dropout} if args.dropout is not None and kind == "kzoo" else {}
     model = make_model(kind, name, seed, args.min_count, train_s, train_t, args.target_embeddings, **options)
     if kind == "kzoo":
         model.compile(num_sampled=args.num_sampled, label_smoothing=args.label_smoothing)
@@ -219,7 +219,8 @@ def run(kind, name, seed, args):
     path = result_path(args, label, seed)
     record = {"label": label, "model": kind, "attention": name, "path": args.path,
               "budget_minutes": args.budget_minutes, "clock": args.clock, "seed": seed, "min_count": args.min_count,
-              "vocabularies": vocabularies, "train_pairs": len(train_s), "test_sentences": len(test_s),
+              "dropout": getattr(model, "dropout", None), "vocabularies": vocabularies, "train_pairs": len(train_s),
+              "test_sentences": len(test_s),
               "cpus": os.cpu_count(), "load_average_start": os.getloadavg(), "points": []}
 
     def log(point):
@@ -348,24 +349,57 @@ def seeds_table(records, target=37.8):
     return groups
 
 
+def bleu_at_steps(points, steps):
+    """BLEU after `steps` training steps, linearly interpolated between the two evaluation points
+    around it; None outside the run's points. BLEU against steps is concave, so the chord lies
+    under the curve: the wider a run's interval between points, the lower its estimate."""
+    for before, after in zip(points, points[1:]):
+        if before["steps"] <= steps <= after["steps"]:
+            (s0, b0), (s1, b1) = (before["steps"], before["bleu"]), (after["steps"], after["bleu"])
+            return b0 + (steps - s0) * (b1 - b0) / (s1 - s0)
+    return None
+
+
+def steps_table(groups, marks=(2000, 4000, 5500, 7000, 10000, 12000)):
+    """BLEU at equal numbers of training steps per label (interpolated), mean ± half-range over
+    the seeds whose points surround it: compares runs taken on machines of different speeds."""
+    print("\nBLEU at equal training steps (interpolated; seeds that got that far), and steps per second:")
+    print("| run | " + " | ".join(f"{m:,} steps" for m in marks) + " | steps/s |")
+    print("|---|" + "---:|" * (len(marks) + 1))
+    for label, runs in groups.items():
+        cells = []
+        for m in marks:
+            values = [v for v in (bleu_at_steps(r["points"], m) for r in runs) if v is not None]
+            cells.append(f"{spread(values)} ({len(values)})" if values else "")
+        rates = [r["points"][-1]["steps"] / r["points"][-1]["train_seconds"] for r in runs]
+        print(f"| {label} | " + " | ".join(cells) + f" | {', '.join(f'{x:.1f}' for x in rates)} |")
+
+
 def plot_seeds(groups, out, target=37.8):
-    """BLEU against minutes of training: the mean over seeds, the range shaded."""
+    """BLEU against minutes of training and against steps: the mean over seeds, the range shaded."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(7, 4.5))
+    figure, (by_minutes, by_steps) = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
     for label, runs in groups.items():
         minutes = sorted({p["minutes"] for r in runs for p in r["points"]})
         values = [[p["bleu"] for r in runs for p in r["points"] if p["minutes"] == m] for m in minutes]
-        axes.plot([0] + minutes, [0] + [statistics.mean(v) for v in values], marker="o", label=f"{label} ({len(runs)} seeds)")
-        axes.fill_between(minutes, [min(v) for v in values], [max(v) for v in values], alpha=0.2)
-    axes.axhline(target, color="gray", linestyle="--", label=f"{target}: tutorial architecture after 30 min")
-    axes.set_xlabel("minutes of training (wall clock, 2 cores)")
-    axes.set_ylabel("test BLEU (sacreBLEU, greedy)")
-    axes.set_title("Spanish -> English, library defaults")
-    axes.legend(fontsize=8)
+        line, = by_minutes.plot([0] + minutes, [0] + [statistics.mean(v) for v in values], marker="o",
+                                label=f"{label} ({len(runs)} seeds)")
+        by_minutes.fill_between(minutes, [min(v) for v in values], [max(v) for v in values], alpha=0.2)
+        for r in runs:
+            by_steps.plot([0] + [p["steps"] for p in r["points"]], [0] + [p["bleu"] for p in r["points"]],
+                          marker=".", color=line.get_color(), alpha=0.7)
+    for axes in (by_minutes, by_steps):
+        axes.axhline(target, color="gray", linestyle="--", label=f"{target}: tutorial architecture after 30 min")
+    by_minutes.set_xlabel("minutes of training (wall clock, 2 cores)")
+    by_steps.set_xlabel("training steps (batches of 64; one line per seed)")
+    by_minutes.set_ylabel("test BLEU (sacreBLEU, greedy)")
+    by_minutes.set_title("Spanish -> English, against wall-clock minutes")
+    by_steps.set_title("against steps (machines differ in speed from day to day)")
+    by_minutes.legend(fontsize=8)
     figure.savefig(out, dpi=120, bbox_inches="tight")
     print("saved", out)
 
@@ -380,7 +414,9 @@ def report(args):
         sys.exit(f"no results matching {' '.join(args.runs)} in {args.out}")
     seeded = [r for r in records if "label" in r]
     if seeded:
-        return plot_seeds(seeds_table(seeded), os.path.join(args.out, args.plot))
+        groups = seeds_table(seeded)
+        steps_table(groups)
+        return plot_seeds(groups, os.path.join(args.out, args.plot))
     for r in records:  # runs on the CPU-time clock are labelled: their minutes are not wall minutes
         if r.get("clock") == "cpu":
             r["attention"] += " (CPU clock)"
@@ -453,7 +489,8 @@ def main():
     parser.add_argument("--decode-speed", nargs=2, metavar=("KZOO_WEIGHTS", "TUTORIAL_WEIGHTS"),
                         help="time greedy decoding of two trained models (from --save-models) and kzoo's beam")
     parser.add_argument("--repeats", type=int, default=5, help="rounds of --decode-speed")
-    parser.add_argument("--dropout", type=float, default=0.0, help="kzoo: Translator(dropout=...), a lever (default: the library's 0)")
+    parser.add_argument("--dropout", type=float, default=None,
+                        help="kzoo: Translator(dropout=...), a lever; named in the label (default: the library's)")
     parser.add_argument("--label-smoothing", type=float, default=0.0, help="kzoo: compile(label_smoothing=...), a lever")
     parser.add_argument("--shortlist", type=int, nargs=2, default=None, metavar=("FREQUENT", "PER_SOURCE"),
                         help="--decode-speed: the kzoo model's decoding shortlist (default: the library's)")

@@ -294,23 +294,25 @@ class SequenceGenerator(CompileDefaultsMixin, DistributedTrainStep, keras.Model)
         `(tokens (B, L), weights (B, L, S))`."""
         memory, memory_mask, states = self.decoder_start(encoder_input, training=False)
         state = self.decoder.initial_state(states, tf.shape(memory)[0], memory.dtype)
+        sampler = samplers_lib.get(sampler)
         shortlist = self.decode_candidates(encoder_input)
-        candidates, allowed = (None, None) if shortlist is None else shortlist
-        projection = None if shortlist is None else self.decoder.shortlist_projection(candidates)
+        candidates, projection = None, None
+        if shortlist is not None:  # the sampler works on positions in `candidates`
+            candidates, allowed = shortlist
+            kernel, bias = self.decoder.shortlist_projection(candidates)
+            # Once per batch, not per step: a row's words outside its own shortlist get a bias
+            # of -1e9. Rows are sentences, or the beams of a sentence side by side.
+            bias = tf.where(allowed, bias[None, :], tf.cast(-1e9, bias.dtype))
+            projection = (kernel, tf.repeat(bias, getattr(sampler, "beam_width", 1), axis=0))
 
         def step(tokens, state, memory, memory_mask, t):
-            if shortlist is not None:  # the sampler works on positions in `candidates`
+            if candidates is not None:
                 tokens = tf.gather(candidates, tokens)
             logits, state, weights = self.decoder.step(tokens, state, memory, memory_mask, t, training=False, projection=projection)
-            if shortlist is not None:  # rows are sentences, or beams of a sentence side by side
-                shape = tf.shape(allowed)
-                beams = tf.shape(logits)[0] // shape[0]
-                rows = tf.reshape(tf.broadcast_to(allowed[:, None, :], [shape[0], beams, shape[1]]), tf.shape(logits))
-                logits = tf.where(rows, logits, tf.cast(-1e9, logits.dtype))
             return logits, state, weights if collect_attention else None
 
-        tokens, weights = samplers_lib.get(sampler)(step, state, memory, memory_mask, max_length)
-        return (tokens, weights) if shortlist is None else (tf.gather(candidates, tokens), weights)
+        tokens, weights = sampler(step, state, memory, memory_mask, max_length)
+        return (tokens, weights) if candidates is None else (tf.gather(candidates, tokens), weights)
 
     def decode_candidates(self, encoder_input):
         """None to decode over the whole target vocabulary, or `(candidates (K,), allowed (B, K))`

@@ -90,7 +90,7 @@ class Translator(SequenceGenerator):
         score="general",
         window=5,
         input_feeding=False,
-        dropout=0.0,
+        dropout=0.2,
         scheduled_sampling=None,
         max_source_length=100,
         max_target_length=100,

@@ -185,8 +185,8 @@ class AttentionDecoder(keras.layers.Layer):
             state: the flat state list (see `initial_state`).
             memory: `(batch_size, S, D)`; memory_mask: boolean `(batch_size, S)` or None.
             t: the step index (a scalar), the aligned position of local-m attention.
-            projection: None for the whole output layer, or `(kernel (U, K), bias (K,))` from
-                `shortlist_projection` to score only K target words.
+            projection: None for the whole output layer, or `(kernel (U, K), bias (K,) or
+                (batch_size, K))` (see `shortlist_projection`) to score only K target words.
 
         Returns:
             `(logits (batch_size, V or K), new_state, weights (batch_size, S) or None)`.
