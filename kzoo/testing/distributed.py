@@ -40,7 +40,7 @@ def _translator():
 
     sources, targets = load_embedded("train", size=400)
     sources, targets = sources[: GLOBAL_BATCH * STEPS], targets[: GLOBAL_BATCH * STEPS]
-    model = Translator(units=8, embedding_dim=8, seed=0)
+    model = Translator(units=8, embedding_dim=8, dropout=0.0, seed=0)
     model.adapt(sources, targets)
     extra = [metrics.BLEU(name="bleu")]  # on the teacher-forced argmax tokens
     return model, _batches(sources, targets), extra
