@@ -83,7 +83,8 @@ def run(fsdd, speaker, decoder, args):
     perturb = tuple(args.speed_perturbation) if args.speed_perturbation else None
     model = SpeechToText(sample_rate=fsdd["sample_rate"], decoder=decoder, num_mel_bins=args.mels,
                          filters=args.filters, encoder_units=args.units, encoder_layers=args.layers,
-                         units=args.units, seed=args.seed, speed_perturbation=perturb)
+                         units=args.units, subsampling=args.subsampling, seed=args.seed,
+                         speed_perturbation=perturb)
     model.adapt(texts)
     model.compile()
     start = time.time()
@@ -98,19 +99,23 @@ def run(fsdd, speaker, decoder, args):
               "isolated_accuracy": round(accuracy, 4), "connected_wer": scores["wer"], "connected_cer": scores["cer"],
               "anchor_logmel_lr_accuracy": round(anchor(fsdd, speaker), 4),
               "config": {"mels": args.mels, "filters": args.filters, "units": args.units, "layers": args.layers,
-                         "connected": args.connected, "speed_perturbation": perturb},
+                         "subsampling": args.subsampling, "connected": args.connected,
+                         "speed_perturbation": perturb},
               "load_average": os.getloadavg()}
     print(json.dumps(record), flush=True)
     os.makedirs(RESULTS, exist_ok=True)
-    label = f"{decoder}{'-speed' if perturb else ''}_{args.minutes:g}min"
+    label = (f"{decoder}{'-speed' if perturb else ''}{f'-sub{args.subsampling}' if args.subsampling != 2 else ''}"
+             f"_{args.minutes:g}min")
     with open(os.path.join(RESULTS, f"speech_quality_{label}_{speaker}_seed{args.seed}.json"), "w") as f:
         json.dump(record, f, indent=1)
 
 
 def variant(r):
-    """A run's decoder, training minutes and speed perturbation, the rows averaged together."""
-    perturb = r.get("config", {}).get("speed_perturbation")
-    return f"{r['decoder']}, {r['minutes']:g} min" + (f", speed {perturb[0]:g}-{perturb[1]:g}" if perturb else "")
+    """A run's decoder, training minutes, subsampling and speed perturbation: the rows averaged together."""
+    config = r.get("config", {})
+    perturb, subsampling = config.get("speed_perturbation"), config.get("subsampling", 2)
+    return (f"{r['decoder']}, {r['minutes']:g} min" + (f", subsampling x{subsampling}" if subsampling != 2 else "")
+            + (f", speed {perturb[0]:g}-{perturb[1]:g}" if perturb else ""))
 
 
 def report():
@@ -141,6 +146,7 @@ def main():
     parser.add_argument("--filters", type=int, default=32)
     parser.add_argument("--units", type=int, default=192)
     parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--subsampling", type=int, default=2, choices=(1, 2, 4), help="the encoder's frame-rate reduction")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--speed-perturbation", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                         help="train with each utterance resampled by a random factor in [LOW, HIGH] (e.g. 0.9 1.1)")
