@@ -13,6 +13,7 @@ the clip) with logistic regression on the isolated digits of the same folds.
 """
 
 import argparse
+import collections
 import json
 import os
 import statistics
@@ -92,12 +93,14 @@ def run(fsdd, speaker, decoder, args):
     train_seconds = time.time() - start
     words = model.transcribe(isolated["audio"])
     accuracy = float(np.mean([w.strip() == t for w, t in zip(words, isolated["transcripts"])]))
+    errors = collections.Counter(f"{t} -> {w.strip()!r}" for w, t in zip(words, isolated["transcripts"]) if w.strip() != t)
     scores = score_texts(model.transcribe(strings["audio"]), strings["transcripts"], metrics=("wer", "cer"))
     record = {"speaker": speaker, "decoder": decoder, "minutes": args.minutes, "seed": args.seed,
               "train_seconds": round(train_seconds, 1), "epochs": len(history.history["loss"]),
               "train_utterances": len(texts), "parameters": model.count_params(),
               "isolated_accuracy": round(accuracy, 4), "connected_wer": scores["wer"], "connected_cer": scores["cer"],
               "anchor_logmel_lr_accuracy": round(anchor(fsdd, speaker), 4),
+              "isolated_errors": dict(errors.most_common(20)),
               "config": {"mels": args.mels, "filters": args.filters, "units": args.units, "layers": args.layers,
                          "subsampling": args.subsampling, "connected": args.connected,
                          "speed_perturbation": perturb},
