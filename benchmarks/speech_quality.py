@@ -104,6 +104,7 @@ def run(fsdd, speaker, decoder, args):
               "config": {"mels": args.mels, "filters": args.filters, "units": args.units, "layers": args.layers,
                          "subsampling": args.subsampling, "connected": args.connected,
                          "speed_perturbation": perturb},
+              "history": {k: [round(float(x), 4) for x in v] for k, v in history.history.items()},
               "load_average": os.getloadavg()}
     print(json.dumps(record), flush=True)
     os.makedirs(RESULTS, exist_ok=True)
@@ -111,6 +112,9 @@ def run(fsdd, speaker, decoder, args):
              f"_{args.minutes:g}min")
     with open(os.path.join(RESULTS, f"speech_quality_{label}_{speaker}_seed{args.seed}.json"), "w") as f:
         json.dump(record, f, indent=1)
+    if args.save_models:
+        os.makedirs(args.save_models, exist_ok=True)
+        model.save(os.path.join(args.save_models, f"{label}_{speaker}_seed{args.seed}.keras"))
 
 
 def variant(r):
@@ -153,6 +157,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--speed-perturbation", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                         help="train with each utterance resampled by a random factor in [LOW, HIGH] (e.g. 0.9 1.1)")
+    parser.add_argument("--save-models", metavar="DIR", help="also save each trained model here (.keras)")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
     if not args.report:
