@@ -9,7 +9,11 @@ the clip) with logistic regression on the isolated digits of the same folds.
 
     python benchmarks/speech_quality.py --minutes 20 --decoders ctc attention joint
     python benchmarks/speech_quality.py --minutes 5 --folds theo --decoders joint
+    python benchmarks/speech_quality.py --rescore DIR   # models saved with --save-models DIR
     python benchmarks/speech_quality.py --report
+
+Models with a CTC head are also scored with decoding constrained to the ten digit words
+(`transcribe(lexicon=...)`, `kzoo.seq2seq.ctc_lexicon`), recorded under "lexicon".
 """
 
 import argparse
@@ -32,6 +36,7 @@ from clocks import Budget  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 FSDD = os.path.join(os.path.dirname(ROOT), "shared", "data", "speech", "fsdd")
+DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
 
 def subset(fsdd, keep):
@@ -78,6 +83,34 @@ def anchor(fsdd, speaker):
     return float(np.mean(classifier.predict(features[test]) == fsdd["digits"][test]))
 
 
+def evaluate(model, isolated, strings, lexicon=None):
+    """Isolated-digit accuracy (the transcript equals the word), its 20 commonest errors, and the
+    connected strings' WER and CER; with a lexicon, CTC decoding constrained to its words."""
+    words = model.transcribe(isolated["audio"], lexicon=lexicon)
+    accuracy = float(np.mean([w.strip() == t for w, t in zip(words, isolated["transcripts"])]))
+    errors = collections.Counter(f"{t} -> {w.strip()!r}" for w, t in zip(words, isolated["transcripts"]) if w.strip() != t)
+    scores = score_texts(model.transcribe(strings["audio"], lexicon=lexicon), strings["transcripts"], metrics=("wer", "cer"))
+    return {"isolated_accuracy": round(accuracy, 4), "connected_wer": scores["wer"], "connected_cer": scores["cer"],
+            "isolated_errors": dict(errors.most_common(20))}
+
+
+def rescore(fsdd, folder):
+    """Adds lexicon-constrained scores to the results of the CTC-headed models saved in `folder`."""
+    for name in sorted(os.listdir(folder)):
+        label, speaker, seed = name[: -len(".keras")].rsplit("_", 2)
+        path = os.path.join(RESULTS, f"speech_quality_{label}_{speaker}_{seed}.json")
+        with open(path) as f:
+            record = json.load(f)
+        model = keras.saving.load_model(os.path.join(folder, name))
+        if model.ctc_head is None:
+            continue
+        _, isolated, strings = fold_data(fsdd, speaker, record["config"]["connected"], record["seed"])
+        record["lexicon"] = evaluate(model, isolated, strings, lexicon=DIGITS)
+        print(name, json.dumps(record["lexicon"]), flush=True)
+        with open(path, "w") as f:
+            json.dump(record, f, indent=1)
+
+
 def run(fsdd, speaker, decoder, args):
     keras.utils.set_random_seed(args.seed)
     (audio, texts), isolated, strings = fold_data(fsdd, speaker, args.connected, args.seed)
@@ -91,21 +124,18 @@ def run(fsdd, speaker, decoder, args):
     start = time.time()
     history = model.fit(audio, texts, batch_size=32, epochs=1000, callbacks=[Budget(args.minutes * 60)], verbose=2)
     train_seconds = time.time() - start
-    words = model.transcribe(isolated["audio"])
-    accuracy = float(np.mean([w.strip() == t for w, t in zip(words, isolated["transcripts"])]))
-    errors = collections.Counter(f"{t} -> {w.strip()!r}" for w, t in zip(words, isolated["transcripts"]) if w.strip() != t)
-    scores = score_texts(model.transcribe(strings["audio"]), strings["transcripts"], metrics=("wer", "cer"))
     record = {"speaker": speaker, "decoder": decoder, "minutes": args.minutes, "seed": args.seed,
               "train_seconds": round(train_seconds, 1), "epochs": len(history.history["loss"]),
               "train_utterances": len(texts), "parameters": model.count_params(),
-              "isolated_accuracy": round(accuracy, 4), "connected_wer": scores["wer"], "connected_cer": scores["cer"],
+              **evaluate(model, isolated, strings),
               "anchor_logmel_lr_accuracy": round(anchor(fsdd, speaker), 4),
-              "isolated_errors": dict(errors.most_common(20)),
               "config": {"mels": args.mels, "filters": args.filters, "units": args.units, "layers": args.layers,
                          "subsampling": args.subsampling, "connected": args.connected,
                          "speed_perturbation": perturb},
               "history": {k: [round(float(x), 4) for x in v] for k, v in history.history.items()},
               "load_average": os.getloadavg()}
+    if model.ctc_head is not None:
+        record["lexicon"] = evaluate(model, isolated, strings, lexicon=DIGITS)
     print(json.dumps(record), flush=True)
     os.makedirs(RESULTS, exist_ok=True)
     label = (f"{decoder}{'-speed' if perturb else ''}{f'-sub{args.subsampling}' if args.subsampling != 2 else ''}"
@@ -131,16 +161,23 @@ def report():
         if name.startswith("speech_quality_"):
             with open(os.path.join(RESULTS, name)) as f:
                 rows.append(json.load(f))
-    print("| run | held-out speaker | epochs | isolated accuracy | connected WER | connected CER | anchor (log-mel + LR) |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    def lexicon(r, key):
+        return f"{r['lexicon'][key]:.1%}" if "lexicon" in r else "–"
+
+    print("| run | held-out speaker | epochs | isolated accuracy | connected WER | connected CER | "
+          "with the digit lexicon: isolated / WER | anchor (log-mel + LR) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {variant(r)} | {r['speaker']} | {r['epochs']} | {r['isolated_accuracy']:.1%} | "
-              f"{r['connected_wer']:.1%} | {r['connected_cer']:.1%} | {r['anchor_logmel_lr_accuracy']:.1%} |")
+              f"{r['connected_wer']:.1%} | {r['connected_cer']:.1%} | {lexicon(r, 'isolated_accuracy')} / "
+              f"{lexicon(r, 'connected_wer')} | {r['anchor_logmel_lr_accuracy']:.1%} |")
     for name in sorted({variant(r) for r in rows}):
         mine = [r for r in rows if variant(r) == name]
         mean = {k: statistics.mean(r[k] for r in mine) for k in ("isolated_accuracy", "connected_wer", "anchor_logmel_lr_accuracy")}
+        constrained = ("–" if not all("lexicon" in r for r in mine) else " / ".join(
+            f"{statistics.mean(r['lexicon'][k] for r in mine):.1%}" for k in ("isolated_accuracy", "connected_wer")))
         print(f"| **{name}: mean of {len(mine)} folds** | | | {mean['isolated_accuracy']:.1%} | {mean['connected_wer']:.1%} | | "
-              f"{mean['anchor_logmel_lr_accuracy']:.1%} |")
+              f"{constrained} | {mean['anchor_logmel_lr_accuracy']:.1%} |")
 
 
 def main():
@@ -158,9 +195,12 @@ def main():
     parser.add_argument("--speed-perturbation", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                         help="train with each utterance resampled by a random factor in [LOW, HIGH] (e.g. 0.9 1.1)")
     parser.add_argument("--save-models", metavar="DIR", help="also save each trained model here (.keras)")
+    parser.add_argument("--rescore", metavar="DIR", help="add lexicon-constrained scores to the results of the models saved in DIR")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
-    if not args.report:
+    if args.rescore:
+        rescore(load_fsdd(FSDD if os.path.isdir(FSDD) else None), args.rescore)
+    elif not args.report:
         fsdd = load_fsdd(FSDD if os.path.isdir(FSDD) else None)
         for speaker in args.folds or sorted(set(fsdd["speakers"])):
             for decoder in args.decoders:

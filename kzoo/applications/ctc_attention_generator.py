@@ -23,14 +23,17 @@ References:
 """
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from kzoo.applications.task import SequenceGenerator
 from kzoo.audio.batches import audio_inputs, pad_waveforms
 from kzoo.seq2seq.ctc import ctc_greedy_decode, ctc_loss, ctc_tf_beam_decode
+from kzoo.seq2seq.ctc_lexicon import ctc_lexicon_decode
 from kzoo.seq2seq.decoder import AttentionDecoder
 from kzoo.seq2seq.samplers import BeamSampler
-from kzoo.text.tokenizer import END
+from kzoo.text.tokenizer import END, UNK
 from kzoo.training.distribute import num_replicas
 
 __all__ = ["CTCAttentionGenerator", "DECODERS"]
@@ -148,6 +151,43 @@ class CTCAttentionGenerator(SequenceGenerator):
                 f"TFLite op): pass beam_width=1. Received: beam_width={beam_width!r}"
             )
         return super().export(path, format, beam_width, length_penalty, quantize, max_length)
+
+    def lexicon_labels(self, lexicon, beam_width=1):
+        """Checks a decoding lexicon (a list of words) -> `(words, labels, separator)`: the
+        normalised words, their label ids and the space's id (None if the vocabulary has none:
+        then each recording reads as one word)."""
+        if self.decode_with != "ctc":
+            raise ValueError(
+                "`lexicon` decoding searches the CTC head's paths: it needs decode_with='ctc'. "
+                f"Received: decode_with={self.decode_with!r} (decoder={self.decoder_kind!r})"
+            )
+        if beam_width != 1:
+            raise ValueError(f"`lexicon` decoding is an exact best-path search: pass beam_width=1. Received: beam_width={beam_width!r}")
+        if isinstance(lexicon, str) or not isinstance(lexicon, (list, tuple)) or not lexicon:
+            raise ValueError(f"`lexicon` must be a non-empty list of words. Received: lexicon={lexicon!r}")
+        for word in lexicon:
+            if not isinstance(word, str) or not word.strip() or len(word.split()) != 1:
+                raise ValueError(f"Each `lexicon` entry must be one word (a non-empty string without spaces). Received: {word!r}")
+        vocabulary = self.target_tokenizer.vocabulary
+        ids = self.target_tokenizer(tf.constant(list(lexicon))).numpy()
+        labels = [[int(i) for i in row if i > 0] for row in ids]
+        for word, row in zip(lexicon, labels):
+            if UNK in row:
+                raise ValueError(f"The `lexicon` word {word!r} has a character outside the model's vocabulary {vocabulary[4:]}.")
+        words = [self.target_tokenizer.decode(row) for row in labels]
+        separator = vocabulary.index(" ") if " " in vocabulary else None
+        return words, labels, separator
+
+    def lexicon_transcripts(self, records, lexicon_labels):
+        """Per record of `transcribe`, the words of the best CTC path through the lexicon
+        (`kzoo.seq2seq.ctc_lexicon`); the record's `tokens` become that transcript's characters."""
+        words, labels, separator = lexicon_labels
+        texts = []
+        for record in records:
+            indices, _ = ctc_lexicon_decode(np.log(np.maximum(record["posteriogram"], 1e-30)), labels, separator, blank=0)
+            texts.append(" ".join(words[i] for i in indices))
+            record["tokens"] = list(texts[-1])
+        return texts
 
     def ctc_posteriors(self, audio, sample_rate=None):
         """Per recording, the CTC head's posteriors `(frames, characters)` (blank = id 0), for

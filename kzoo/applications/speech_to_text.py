@@ -47,8 +47,8 @@ class SpeechToText(CTCAttentionGenerator):
         max_chunk_seconds: `transcribe` cuts longer recordings at silences into pieces of at
             most this length, transcribes each and joins the texts with a space.
         decode_with: "ctc" or "attention", the head that transcribes (and is exported) for a
-            joint model; default "ctc" for ctc and joint models, "attention" for attention ones.
-            It can be changed later by assigning `model.decode_with`.
+            joint model; default "ctc" for ctc and joint models, "attention" for attention ones
+            (assign `model.decode_with` to change it).
         seed: seed of SpecAugment and dropout.
 
     Examples:
@@ -96,13 +96,9 @@ class SpeechToText(CTCAttentionGenerator):
             raise ValueError(f"`ctc_weight` must be a float in (0, 1). Received: ctc_weight={ctc_weight!r}")
         if not isinstance(max_chunk_seconds, (int, float)) or max_chunk_seconds < 1:
             raise ValueError(f"`max_chunk_seconds` must be a number >= 1. Received: max_chunk_seconds={max_chunk_seconds!r}")
-        self.sample_rate = sample_rate
-        self.decoder_kind = decoder
-        self.ctc_weight = float(ctc_weight)
+        self.sample_rate, self.decoder_kind, self.ctc_weight, self.seed = sample_rate, decoder, float(ctc_weight), seed
         self.units, self.embedding_dim, self.score, self.dropout = units, embedding_dim, score, dropout
-        self.max_target_length = max_transcript_length
-        self.max_chunk_seconds = float(max_chunk_seconds)
-        self.seed = seed
+        self.max_target_length, self.max_chunk_seconds = max_transcript_length, float(max_chunk_seconds)
         self.decode_with = decode_with
         self.scheduled_sampling = schedules.get(None)
         self.encoder = SpeechEncoder(
@@ -189,7 +185,7 @@ class SpeechToText(CTCAttentionGenerator):
     raw_batches = staticmethod(speech_batches)  # the datasets `fit` takes -> batches
 
     # === Transcription ===
-    def transcribe(self, audio, sample_rate=None, beam_width=1, length_penalty=0.0, return_attention=False):
+    def transcribe(self, audio, sample_rate=None, beam_width=1, length_penalty=0.0, return_attention=False, lexicon=None):
         """Transcribes one recording or a batch.
 
         Args:
@@ -204,14 +200,18 @@ class SpeechToText(CTCAttentionGenerator):
                 attention `weights (tokens, frames)` (with the attention decoder), and
                 `frame_seconds`. A recording longer than `max_chunk_seconds` gives a dict
                 `{"chunks": [record, ...]}`.
+            lexicon: a list of words, to transcribe only these (`kzoo.seq2seq.ctc_lexicon`).
 
         Returns:
             A string for one recording, a list for a batch (and the records).
         """
         waveforms, single = audio_inputs(audio, sample_rate, self.sample_rate)
         pieces, owners = split_long(waveforms, self.sample_rate, self.max_chunk_seconds)
-        result = self.generate(pieces, beam_width, None, length_penalty, return_attention) if pieces else []
-        texts, records = result if return_attention and pieces else (result, [])
+        constrain = lexicon is not None and self.lexicon_labels(lexicon, beam_width)
+        keep = return_attention or lexicon is not None
+        result = self.generate(pieces, beam_width, None, length_penalty, keep) if pieces else []
+        texts, records = result if keep and pieces else (result, [])
+        texts = self.lexicon_transcripts(records, constrain) if constrain else texts
         joined = join_pieces(texts, owners, len(waveforms))
         if not return_attention:
             return joined[0] if single else joined

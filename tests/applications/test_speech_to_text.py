@@ -13,6 +13,7 @@ from kzoo.applications import SpeechToText
 from kzoo.applications.evaluation import score_texts
 from kzoo.audio.batches import pad_waveforms
 from kzoo.export import load_tflite
+from kzoo.seq2seq.ctc_lexicon import ctc_lexicon_decode
 from kzoo.seq2seq.losses import MaskedSparseCrossEntropy
 from kzoo.testing.application_test import agreement, check_keras_roundtrip, check_savedmodel_standalone
 
@@ -106,6 +107,34 @@ def test_ctc_greedy_transcript_is_the_collapsed_best_path(trained):
         collapsed = [t for i, t in enumerate(best) if t != 0 and (i == 0 or t != best[i - 1])]
         assert text == "".join(vocabulary[t] for t in collapsed)
         np.testing.assert_allclose(record["posteriogram"].sum(-1), 1.0, atol=1e-5)
+
+
+def test_lexicon_decoding_is_the_best_path_through_the_lexicon(trained):
+    model = trained["ctc"]
+    audio, texts = toy_corpus(12, seed=8)
+    lexicon = sorted({w for t in texts for w in t.split()})
+    constrained, records = model.transcribe(audio, lexicon=lexicon, return_attention=True)
+    vocabulary = model.target_tokenizer.vocabulary
+    labels = [[vocabulary.index(c) for c in w] for w in lexicon]
+    for text, record, posteriors in zip(constrained, records, model.ctc_posteriors(audio)):
+        indices, _ = ctc_lexicon_decode(np.log(np.maximum(posteriors, 1e-30)), labels, vocabulary.index(" "))
+        assert text == " ".join(lexicon[i] for i in indices) and text
+        assert record["tokens"] == list(text)
+    # A one-word lexicon: every transcript is made of that word, whatever was said.
+    for text in model.transcribe(audio, lexicon=["b"]):
+        assert text and set(text.split()) == {"b"}
+    errors = [
+        (dict(lexicon="ab"), "non-empty list of words"),
+        (dict(lexicon=[]), "non-empty list of words"),
+        (dict(lexicon=["a b"]), "one word"),
+        (dict(lexicon=["ax"]), "'ax' has a character outside"),
+        (dict(lexicon=["a"], beam_width=2), "beam_width=1"),
+    ]
+    for kwargs, message in errors:
+        with pytest.raises(ValueError, match=message):
+            model.transcribe(audio[0], **kwargs)
+    with decoding_with(trained["joint"], "attention") as joint, pytest.raises(ValueError, match="decode_with='ctc'"):
+        joint.transcribe(audio[0], lexicon=["a"])
 
 
 def test_joint_attention_records_and_beam_search(trained):
