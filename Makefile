@@ -23,8 +23,10 @@ demo: $(VENV)/.installed-demo
 	$(BIN)/kzoo train translator
 
 # tests/test_docs.py builds the site in strict mode, so a broken reference fails the tests.
+# --dist loadscope keeps each test module on one worker: a module's fixtures (trained models,
+# the distributed-training processes) are then built once, not once per worker.
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadscope -q
 
 docs: $(VENV)/.installed-test
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
