@@ -54,6 +54,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clocks import get_clock  # noqa: E402
 
 DEFAULT_DATA = os.path.join(ROOT, "..", "shared", "data", "docclass", "movie_reviews")
+LABELLED_SENTENCES = os.path.join(ROOT, "..", "shared", "data", "docclass", "sentiment_labelled_sentences")
 ANCHOR = 0.872  # Pang & Lee (2004), Table 2: NB on subjective extracts, 10-fold CV
 
 
@@ -85,6 +86,10 @@ def parse_args(argv=None):
     parser.add_argument("--embedding-trainable", default="true",
                         help="pretrained embeddings: true (fine-tune), false (frozen) or N (frozen for N epochs)")
     parser.add_argument("--patience", type=int, default=2, help="early-stopping patience (epochs)")
+    parser.add_argument("--pretrain-sentences", type=int, default=0, metavar="EPOCHS",
+                        help="first train on labelled single sentences (one-sentence documents) for EPOCHS epochs")
+    parser.add_argument("--pretrain-source", default="labelled", choices=["labelled", "reviews"],
+                        help="labelled: Kotzias et al. 2015's sentences; reviews: the training reviews' sentences with their review's label")
     parser.add_argument("--validation-only", action="store_true",
                         help="tuning: report the best validation accuracy, never score the test fold")
     parser.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF logistic regression")
@@ -127,6 +132,18 @@ def validation_split(texts, labels, seed, fraction=0.1):
     return fit, validation
 
 
+def pretraining_sentences(source, fit):
+    """Labelled single sentences for `--pretrain-sentences`: "labelled" = the 3,000 sentences of
+    Kotzias et al. (2015) (IMDb, Amazon and Yelp reviews; not from this corpus), "reviews" = every
+    sentence (line) of the training reviews, labelled with its review's label."""
+    if source == "labelled":
+        from kzoo.data import load_labelled_sentences
+
+        return load_labelled_sentences(LABELLED_SENTENCES)
+    pairs = [(line, label) for text, label in zip(*fit) for line in text.split("\n") if line.strip()]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
 def train_member(architecture, fit, validation, args, seed, clock, seconds):
     """One DocumentClassifier trained on `fit` within `seconds` of `clock` (adapt included);
     returns `(model, history, time_limited, adapt_seconds)`."""
@@ -157,11 +174,17 @@ def train_member(architecture, fit, validation, args, seed, clock, seconds):
                 embedding_trainable=int(args.embedding_trainable) if trainable is None else trainable)
     model.compile(learning_rate=args.learning_rate)
     adapt_seconds = clock() - start
-    limit = TimeLimit(seconds - adapt_seconds, clock)
     progress = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print(
         f"  {architecture} (seed {seed}) epoch {epoch + 1}: loss {logs['loss']:.4f} "
         f"val_loss {logs.get('val_loss', float('nan')):.4f} val_accuracy {logs.get('val_accuracy', float('nan')):.4f} "
         f"({clock() - start:.0f} s {args.clock})", flush=True))
+    if args.pretrain_sentences:  # single sentences read as one-sentence documents, inside the budget
+        sentences, sentence_labels = pretraining_sentences(args.pretrain_source, fit)
+        print(f"  pretraining on {len(sentences)} {args.pretrain_source} sentences", flush=True)
+        model.fit(sentences, sentence_labels, batch_size=args.batch_size, epochs=args.pretrain_sentences,
+                  validation_data=validation, callbacks=[TimeLimit(seconds - adapt_seconds, clock).callback, progress],
+                  verbose=0)
+    limit = TimeLimit(seconds - (clock() - start), clock)
     stop = keras.callbacks.EarlyStopping("val_loss", patience=args.patience, restore_best_weights=True)
     history = model.fit(
         fit[0], fit[1], batch_size=args.batch_size, epochs=args.epochs, validation_data=validation,

@@ -30,13 +30,12 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from kzoo.applications import SpeechToText  # noqa: E402
 from kzoo.applications.evaluation import score_texts  # noqa: E402
-from kzoo.data import connected_digits, load_fsdd  # noqa: E402
+from kzoo.data import DIGIT_WORDS, connected_digits, load_fsdd  # noqa: E402
 from clocks import Budget  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 FSDD = os.path.join(os.path.dirname(ROOT), "shared", "data", "speech", "fsdd")
-DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
 
 def subset(fsdd, keep):
@@ -105,7 +104,7 @@ def rescore(fsdd, folder):
         if model.ctc_head is None:
             continue
         _, isolated, strings = fold_data(fsdd, speaker, record["config"]["connected"], record["seed"])
-        record["lexicon"] = evaluate(model, isolated, strings, lexicon=DIGITS)
+        record["lexicon"] = evaluate(model, isolated, strings, lexicon=list(DIGIT_WORDS))
         print(name, json.dumps(record["lexicon"]), flush=True)
         with open(path, "w") as f:
             json.dump(record, f, indent=1)
@@ -135,7 +134,7 @@ def run(fsdd, speaker, decoder, args):
               "history": {k: [round(float(x), 4) for x in v] for k, v in history.history.items()},
               "load_average": os.getloadavg()}
     if model.ctc_head is not None:
-        record["lexicon"] = evaluate(model, isolated, strings, lexicon=DIGITS)
+        record["lexicon"] = evaluate(model, isolated, strings, lexicon=list(DIGIT_WORDS))
     print(json.dumps(record), flush=True)
     os.makedirs(RESULTS, exist_ok=True)
     label = (f"{decoder}{'-speed' if perturb else ''}{f'-sub{args.subsampling}' if args.subsampling != 2 else ''}"
