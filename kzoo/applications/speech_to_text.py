@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from kzoo.applications.ctc_attention_generator import DECODERS, CTCAttentionGenerator
 from kzoo.applications.speech_data import check_transcripts, speech_batches, speech_dataset
+from kzoo.applications.task import check_return_attention
 from kzoo.applications.tflite_speech_to_text import TFLiteSpeechToText
 from kzoo.audio.batches import audio_inputs, decode_wav_batch, join_pieces, pad_waveforms, split_long
 from kzoo.audio.speech_encoder import SpeechEncoder
@@ -205,6 +206,7 @@ class SpeechToText(CTCAttentionGenerator):
         Returns:
             A string for one recording, a list for a batch (and the records).
         """
+        return_attention = check_return_attention(return_attention)
         waveforms, single = audio_inputs(audio, sample_rate, self.sample_rate)
         pieces, owners = split_long(waveforms, self.sample_rate, self.max_chunk_seconds)
         constrain = lexicon is not None and self.lexicon_labels(lexicon, beam_width)

@@ -47,6 +47,13 @@ class _FunctionCache:
         self.functions = {}
 
 
+def check_return_attention(value):
+    """`value` as a bool, or a clear error when it is not True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"`return_attention` must be True or False. Received: return_attention={value!r}")
+    return bool(value)
+
+
 def own_identity(function):
     """`function` under an identity of its own, for `tf.function`.
 
@@ -361,9 +368,8 @@ class SequenceGenerator(CompileDefaultsMixin, DistributedTrainStep, keras.Model)
             )
         if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)) or not 0 <= length_penalty < float("inf"):
             raise ValueError(f"`length_penalty` must be a finite float >= 0. Received: length_penalty={length_penalty!r}")
-        if not isinstance(return_attention, (bool, np.bool_)):
-            raise ValueError(f"`return_attention` must be True or False. Received: return_attention={return_attention!r}")
-        decode = self._decode_function(beam_width, length_penalty, bool(return_attention))
+        return_attention = check_return_attention(return_attention)
+        decode = self._decode_function(beam_width, length_penalty, return_attention)
         several = isinstance(batch, tuple)  # raw input made of several tensors (e.g. audio, lengths)
         size = len(batch[0]) if several else len(batch)
         if size:
