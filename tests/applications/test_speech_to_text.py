@@ -250,6 +250,8 @@ def test_bad_input_gets_clear_errors(trained):
         model.transcribe({"not": "audio"})
     with pytest.raises(ValueError, match="RIFF|WAV"):
         model.transcribe(b"this is not a wav file")
+    with pytest.raises(ValueError, match="`return_attention` must be True or False"):
+        model.transcribe(np.zeros(800, "float32"), return_attention=np.array([1, 2]))
     with pytest.raises(ValueError, match="decoder"):
         SpeechToText(decoder="rnnt")
     with pytest.raises(ValueError, match="ctc_weight"):
