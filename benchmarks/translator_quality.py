@@ -176,6 +176,10 @@ def make_model(kind, attention, seed, min_count, train_s, train_t, target_embedd
 
         vectors = load_word_vectors(target_embeddings)
         extra = {"embedding_dim": vectors.dim}
+        if options.get("embedding_dim") not in (None, vectors.dim):
+            raise ValueError(f"--embedding-dim must be {vectors.dim} (the size of {target_embeddings}) or left "
+                             f"out. Received: {options['embedding_dim']}")
+        options.pop("embedding_dim", None)
     model = Translator(attention=None if attention == "none" else attention, seed=seed, **extra, **options)
     model.adapt(train_s, train_t, **({} if min_count is None else {"min_count": min_count}),
                 **({"target_embeddings": vectors} if target_embeddings else {}))
@@ -203,12 +207,15 @@ def run(kind, name, seed, args):
     label += f"-{args.target_embeddings}" if args.target_embeddings and kind == "kzoo" else ""
     label += f"-dropout{args.dropout:g}" if args.dropout is not None and kind == "kzoo" else ""
     label += f"-smoothing{args.label_smoothing:g}" if args.label_smoothing and kind == "kzoo" else ""
+    label += f"-dim{args.embedding_dim}" if args.embedding_dim and kind == "kzoo" else ""
     label += f"-{args.budget_minutes:g}min" if args.budget_minutes != 10 else ""
     print(f"[{label}, seed {seed}] {len(train_s)} training pairs, {len(val_s)} validation and "
           f"{len(test_s)} test Spanish sentences ({sum(map(len, test_refs))} references); budget "
           f"{args.budget_minutes} min ({args.clock} clock), BLEU every {args.eval_every_minutes} min; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}", flush=True)
     options = {"dropout": args.dropout} if args.dropout is not None and kind == "kzoo" else {}
+    if args.embedding_dim and kind == "kzoo":
+        options["embedding_dim"] = args.embedding_dim
     model = make_model(kind, name, seed, args.min_count, train_s, train_t, args.target_embeddings, **options)
     if kind == "kzoo":
         model.compile(num_sampled=args.num_sampled, label_smoothing=args.label_smoothing)
@@ -502,6 +509,10 @@ def main():
     parser.add_argument("--target-embeddings", default=None,
                         help="start kzoo's English embedding from pretrained vectors (e.g. glove-6b-50d); "
                              "embedding_dim becomes their size")
+    parser.add_argument("--embedding-dim", type=int, default=None,
+                        help="kzoo: both embeddings' width (default: the Translator's); with --target-embeddings "
+                             "it must equal the vectors' size. A 50-wide run without vectors separates GloVe's "
+                             "vectors from its narrower width")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
     parser.add_argument("--report", action="store_true", help="tables and plot from the saved results")
     parser.add_argument("--runs", nargs="+", default=["translator_quality_*.json"],
