@@ -114,10 +114,11 @@ def run(fsdd, speaker, decoder, args):
     keras.utils.set_random_seed(args.seed)
     (audio, texts), isolated, strings = fold_data(fsdd, speaker, args.connected, args.seed)
     perturb = tuple(args.speed_perturbation) if args.speed_perturbation else None
+    warp = tuple(args.frequency_warp) if args.frequency_warp else None
     model = SpeechToText(sample_rate=fsdd["sample_rate"], decoder=decoder, num_mel_bins=args.mels,
                          filters=args.filters, encoder_units=args.units, encoder_layers=args.layers,
                          units=args.units, subsampling=args.subsampling, seed=args.seed,
-                         speed_perturbation=perturb, dropout=args.dropout)
+                         speed_perturbation=perturb, frequency_warp=warp, dropout=args.dropout)
     model.adapt(texts)
     model.compile()
     start = time.time()
@@ -130,14 +131,14 @@ def run(fsdd, speaker, decoder, args):
               "anchor_logmel_lr_accuracy": round(anchor(fsdd, speaker), 4),
               "config": {"mels": args.mels, "filters": args.filters, "units": args.units, "layers": args.layers,
                          "subsampling": args.subsampling, "connected": args.connected,
-                         "speed_perturbation": perturb, "dropout": args.dropout},
+                         "speed_perturbation": perturb, "frequency_warp": warp, "dropout": args.dropout},
               "history": {k: [round(float(x), 4) for x in v] for k, v in history.history.items()},
               "load_average": os.getloadavg()}
     if model.ctc_head is not None:
         record["lexicon"] = evaluate(model, isolated, strings, lexicon=list(DIGIT_WORDS))
     print(json.dumps(record), flush=True)
     os.makedirs(RESULTS, exist_ok=True)
-    label = (f"{decoder}{'-speed' if perturb else ''}{f'-sub{args.subsampling}' if args.subsampling != 2 else ''}"
+    label = (f"{decoder}{'-speed' if perturb else ''}{'-warp' if warp else ''}{f'-sub{args.subsampling}' if args.subsampling != 2 else ''}"
              f"{f'-dropout{args.dropout:g}' if args.dropout else ''}_{args.minutes:g}min")
     with open(os.path.join(RESULTS, f"speech_quality_{label}_{speaker}_seed{args.seed}.json"), "w") as f:
         json.dump(record, f, indent=1)
@@ -150,8 +151,10 @@ def variant(r):
     """A run's decoder, training minutes, subsampling and speed perturbation: the rows averaged together."""
     config = r.get("config", {})
     perturb, subsampling, dropout = config.get("speed_perturbation"), config.get("subsampling", 2), config.get("dropout", 0)
+    warp = config.get("frequency_warp")
     return (f"{r['decoder']}, {r['minutes']:g} min" + (f", subsampling x{subsampling}" if subsampling != 2 else "")
-            + (f", speed {perturb[0]:g}-{perturb[1]:g}" if perturb else "") + (f", dropout {dropout:g}" if dropout else ""))
+            + (f", speed {perturb[0]:g}-{perturb[1]:g}" if perturb else "")
+            + (f", warp {warp[0]:g}-{warp[1]:g}" if warp else "") + (f", dropout {dropout:g}" if dropout else ""))
 
 
 def report():
@@ -192,6 +195,8 @@ def main():
     parser.add_argument("--subsampling", type=int, default=2, choices=(1, 2, 4), help="the encoder's frame-rate reduction")
     parser.add_argument("--dropout", type=float, default=0.0, help="SpeechToText(dropout=...): between encoder layers and before the output")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--frequency-warp", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                        help="SpeechToText(frequency_warp=(LOW, HIGH)): vocal tract length perturbation, a lever")
     parser.add_argument("--speed-perturbation", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                         help="train with each utterance resampled by a random factor in [LOW, HIGH] (e.g. 0.9 1.1)")
     parser.add_argument("--save-models", metavar="DIR", help="also save each trained model here (.keras)")

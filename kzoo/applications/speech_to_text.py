@@ -43,6 +43,9 @@ class SpeechToText(CTCAttentionGenerator):
         spec_augment: SpecAugment masks in training.
         speed_perturbation: None or `(low, high)`: each training utterance resampled by its own
             factor in that range (`kzoo.layers.SpeedPerturbation`; Ko et al. 2015 used 0.9-1.1).
+        frequency_warp: None or `(low, high)`: each training utterance's log-mel features warped
+            along the frequency axis by its own factor in that range (`kzoo.layers.FrequencyWarp`,
+            vocal tract length perturbation; Jaitly and Hinton 2013 used 0.9-1.1).
         dropout: dropout between encoder layers and before the decoder's output layer.
         max_transcript_length: most characters the attention decoder generates.
         max_chunk_seconds: `transcribe` cuts longer recordings at silences into pieces of at
@@ -88,6 +91,7 @@ class SpeechToText(CTCAttentionGenerator):
         decode_with=None,
         seed=None,
         speed_perturbation=None,
+        frequency_warp=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -104,7 +108,8 @@ class SpeechToText(CTCAttentionGenerator):
         self.scheduled_sampling = schedules.get(None)
         self.encoder = SpeechEncoder(
             sample_rate, num_mel_bins, frame_length_ms, frame_step_ms, subsampling, filters,
-            encoder_units, encoder_layers, spec_augment, dropout, seed, speed_perturbation, name="encoder",
+            encoder_units, encoder_layers, spec_augment, dropout, seed, speed_perturbation, frequency_warp,
+            name="encoder",
         )
         self.bridge = MeanBridge(units, name="bridge") if decoder != "ctc" else None
         self.target_tokenizer = CharacterTokenizer(vocabulary, max_length=max_transcript_length + 1, name="target_tokenizer")
@@ -242,6 +247,7 @@ class SpeechToText(CTCAttentionGenerator):
             score=self.score,
             spec_augment=encoder.spec_augment,
             speed_perturbation=encoder.speed_perturbation,
+            frequency_warp=encoder.frequency_warp,
             dropout=self.dropout,
             max_transcript_length=self.max_target_length,
             max_chunk_seconds=self.max_chunk_seconds,

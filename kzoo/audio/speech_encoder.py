@@ -1,7 +1,7 @@
 """Speech encoder: log-mel front end, convolutional subsampling in time and bidirectional LSTMs.
 
 Waveforms `(B, N)` with their lengths -> speed perturbation (optional, training only) -> log-mel frames every 10 ms (`LogMelSpectrogram`) ->
-per-utterance normalisation -> SpecAugment masks (training only) -> `log2(subsampling)` strided
+vocal tract length perturbation (optional, training only) -> per-utterance normalisation -> SpecAugment masks (training only) -> `log2(subsampling)` strided
 3x3 convolutions that halve the frame rate and the mel axis each -> `num_layers` bidirectional
 LSTMs -> memory `(B, S, 2·units)` with its mask `(B, S)` and no states: the seq2seq encoder
 contract, so the shared attention decoder and a CTC head both read it.
@@ -14,12 +14,14 @@ References:
     Chan, Jaitly, Le, Vinyals (2016), "Listen, Attend and Spell" (a shortened BiLSTM encoder for
     attention decoding). Graves, Mohamed, Hinton (2013), "Speech Recognition with Deep Recurrent
     Neural Networks" (bidirectional LSTM acoustic encoder). Park et al. (2019), "SpecAugment".
-    Ko et al. (2015), "Audio Augmentation for Speech Recognition" (speed perturbation).
+    Ko et al. (2015), "Audio Augmentation for Speech Recognition" (speed perturbation). Jaitly and
+    Hinton (2013), "Vocal Tract Length Perturbation (VTLP) improves speech recognition".
 """
 
 import keras
 from keras import ops
 
+from kzoo.layers.frequency_warp import FrequencyWarp
 from kzoo.layers.log_mel_spectrogram import LogMelSpectrogram
 from kzoo.layers.spec_augment import SpecAugment
 from kzoo.layers.speed_perturbation import SpeedPerturbation
@@ -48,7 +50,10 @@ class SpeechEncoder(keras.layers.Layer):
         dropout: dropout between the LSTM layers, in [0, 1).
         speed_perturbation: None, or `(low, high)`: in training every utterance is resampled
             by its own factor drawn from that range (`kzoo.layers.SpeedPerturbation`).
-        seed: seed of SpecAugment's masks and of the speed factors.
+        frequency_warp: None, or `(low, high)`: in training the log-mel features of every
+            utterance are warped along the frequency axis by its own factor drawn from that range
+            (`kzoo.layers.FrequencyWarp`, vocal tract length perturbation).
+        seed: seed of SpecAugment's masks and of the speed and warp factors.
 
     Call arguments:
         waveforms: float32 `(batch_size, samples)`; lengths: int `(batch_size,)` valid samples.
@@ -78,6 +83,7 @@ class SpeechEncoder(keras.layers.Layer):
         dropout=0.0,
         seed=None,
         speed_perturbation=None,
+        frequency_warp=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -96,10 +102,21 @@ class SpeechEncoder(keras.layers.Layer):
         self.spec_augment = bool(spec_augment)
         self.dropout = float(dropout)
         self.seed = seed
+        for name, value in (("speed_perturbation", speed_perturbation), ("frequency_warp", frequency_warp)):
+            if value is not None and not (
+                isinstance(value, (list, tuple)) and len(value) == 2
+                and all(isinstance(f, (int, float)) and not isinstance(f, bool) for f in value)
+            ):
+                raise ValueError(f"`{name}` must be None or a pair of numbers (low, high). Received: {name}={value!r}")
         self.speed_perturbation = None if speed_perturbation is None else tuple(float(f) for f in speed_perturbation)
         self.perturb = None if speed_perturbation is None else SpeedPerturbation(*speed_perturbation, seed=seed, name="speed")
         self.front_end = LogMelSpectrogram(
             sample_rate, frame_length_ms, frame_step_ms, num_mel_bins=num_mel_bins, name="log_mel"
+        )
+        self.frequency_warp = None if frequency_warp is None else tuple(float(f) for f in frequency_warp)
+        self.warp = None if frequency_warp is None else FrequencyWarp(
+            sample_rate, num_mel_bins, self.front_end.lower_edge_hz, self.front_end.upper_edge_hz,
+            *self.frequency_warp, seed=None if seed is None else seed + 1, name="frequency_warp",
         )
         self.normalization = UtteranceNormalization(name="normalization")
         self.augment = SpecAugment(seed=seed, name="spec_augment") if spec_augment else None
@@ -125,6 +142,8 @@ class SpeechEncoder(keras.layers.Layer):
         if self.perturb is not None:
             waveforms, lengths = self.perturb(waveforms, lengths, training=training)
         features, mask = self.front_end(waveforms, lengths)  # (B, F, mels), (B, F)
+        if self.warp is not None:
+            features = self.warp(features, training=training)  # zeroed padded frames stay zero
         features = self.normalization(features, mask=mask)
         if self.augment is not None:
             features = self.augment(features, mask=mask, training=training)
@@ -163,5 +182,6 @@ class SpeechEncoder(keras.layers.Layer):
             dropout=self.dropout,
             seed=self.seed,
             speed_perturbation=self.speed_perturbation,
+            frequency_warp=self.frequency_warp,
         )
         return config

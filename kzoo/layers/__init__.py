@@ -3,6 +3,7 @@
 from kzoo.layers import scores
 from kzoo.layers.attention import Attention
 from kzoo.layers.attention_pooling import AttentionPooling
+from kzoo.layers.frequency_warp import FrequencyWarp
 from kzoo.layers.hard_attention import HardAttention
 from kzoo.layers.hierarchical_attention import HierarchicalAttention
 from kzoo.layers.local_attention import LocalAttention
@@ -17,6 +18,7 @@ __all__ = [
     "scores",
     "Attention",
     "AttentionPooling",
+    "FrequencyWarp",
     "HardAttention",
     "HierarchicalAttention",
     "LocalAttention",

@@ -281,23 +281,26 @@ def test_attention_only_model_trains_and_transcribes_with_its_decoder():
         model.ctc_posteriors(audio[0])
 
 
-def test_speed_perturbation_trains_and_leaves_inference_unchanged(tmp_path):
+@pytest.mark.parametrize("option", ["speed_perturbation", "frequency_warp"])
+def test_training_augmentations_train_and_leave_inference_unchanged(option, tmp_path):
     audio, texts = toy_corpus(8, seed=13)
-    model = SpeechToText(decoder="ctc", **{**TINY, "speed_perturbation": (0.9, 1.1)})
+    model = SpeechToText(decoder="ctc", **{**TINY, option: (0.9, 1.1)})
     model.adapt(texts)
     model.compile()
     history = model.fit(audio, texts, batch_size=4, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
-    plain = SpeechToText.from_config({**model.get_config(), "speed_perturbation": None})
+    plain = SpeechToText.from_config({**model.get_config(), option: None})
     plain.build()
     plain.set_weights(model.get_weights())
     waves, lengths = pad_waveforms(audio[:3])
     np.testing.assert_array_equal(plain.ctc_posteriors(audio[:3])[0], model.ctc_posteriors(audio[:3])[0])
     memory, _, _ = model.encoder(waves, lengths, training=True)
     still, _, _ = model.encoder(waves, lengths, training=False)
-    assert memory.shape[1] != still.shape[1] or not np.allclose(memory, still)  # training reads the audio at another speed
+    assert memory.shape[1] != still.shape[1] or not np.allclose(memory, still)  # training hears another voice
     model.save(tmp_path / "s.keras")
-    assert keras.saving.load_model(tmp_path / "s.keras").encoder.speed_perturbation == (0.9, 1.1)
+    assert getattr(keras.saving.load_model(tmp_path / "s.keras").encoder, option) == (0.9, 1.1)
+    with pytest.raises(ValueError, match=f"`{option}` must be None or a pair of numbers"):
+        SpeechToText(**{**TINY, option: (0.9, 1.0, 1.1)})
 
 
 def test_fit_on_datasets_of_single_and_batched_waveforms():

@@ -1,4 +1,5 @@
-"""The speech front end layers: LogMelSpectrogram, SpecAugment, UtteranceNormalization, SpeedPerturbation."""
+"""The speech front end layers: LogMelSpectrogram, SpecAugment, UtteranceNormalization, SpeedPerturbation,
+FrequencyWarp."""
 
 import doctest
 import importlib
@@ -10,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 from kzoo.export import convert, interpreter, run
-from kzoo.layers import LogMelSpectrogram, SpecAugment, SpeedPerturbation, UtteranceNormalization
+from kzoo.layers import FrequencyWarp, LogMelSpectrogram, SpecAugment, SpeedPerturbation, UtteranceNormalization
 from kzoo.testing.layer_test import run_layer_test
 
 RATE = 16000
@@ -283,10 +284,87 @@ def test_speed_perturbation_worked_example_config_and_errors(tmp_path):
             SpeedPerturbation(low, high)
 
 
+# === FrequencyWarp ===
+
+
+def reference_warp(features, alpha, rate, bins, lower_hz, upper_hz, boundary=0.8):
+    """NumPy by hand: Jaitly & Hinton's piecewise-linear warp inverted at each bin's centre,
+    then linear interpolation along the bins of each frame."""
+
+    def mel(hz):
+        return 1127.0 * np.log1p(hz / 700.0)
+
+    edges = np.linspace(mel(lower_hz), mel(upper_hz), bins + 2)
+    centres = 700.0 * (np.exp(edges[1:-1] / 1127.0) - 1.0)
+    b = boundary * upper_hz / max(alpha, 1.0)
+    source = np.array([g / alpha if g <= alpha * b else b + (g - alpha * b) * (upper_hz - b) / (upper_hz - alpha * b)
+                       for g in centres])
+    position = np.clip(np.interp(mel(source), edges[1:-1], np.arange(bins), left=-np.inf, right=np.inf), 0, bins - 1)
+    return np.stack([[np.interp(position, np.arange(bins), frame) for frame in example] for example in features])
+
+
+@pytest.mark.parametrize("alpha", [0.9, 1.0, 1.12])
+def test_frequency_warp_equals_numpy_for_a_fixed_factor(alpha):
+    features = np.random.default_rng(1).normal(size=(2, 5, 40)).astype("float32")
+    out = FrequencyWarp(8000, 40, low=alpha, high=alpha)(features, training=True)
+    np.testing.assert_allclose(np.asarray(out), reference_warp(features, alpha, 8000, 40, 20.0, 4000.0), atol=1e-4)
+    if alpha == 1.0:
+        np.testing.assert_allclose(np.asarray(out), features, atol=1e-4)
+
+
+def test_frequency_warp_moves_a_formant_with_the_factor_and_keeps_the_band_edges():
+    bins = 64
+    peak = np.exp(-0.5 * ((np.arange(bins) - 30) / 2.0) ** 2).astype("float32")[None, None, :]  # a "formant" at bin 30
+    centres = FrequencyWarp(16000, bins)._centres_hz
+    for alpha in (0.9, 1.1):
+        out = np.asarray(FrequencyWarp(16000, bins, low=alpha, high=alpha)(peak, training=True))[0, 0]
+        moved_hz = centres[int(np.argmax(out))]
+        # Below the break point the formant's frequency is multiplied by alpha (to the nearest bin).
+        assert abs(moved_hz / centres[30] - alpha) < 0.03, (alpha, moved_hz, centres[30])
+        assert out[-1] == pytest.approx(peak[0, 0, -1], abs=1e-6)  # the top of the band stays
+    constant = np.zeros((1, 3, bins), "float32")
+    np.testing.assert_array_equal(np.asarray(FrequencyWarp(16000, bins)(constant, training=True)), constant)
+
+
+def test_frequency_warp_draws_a_factor_per_example_and_is_identity_at_inference(tmp_path):
+    features = np.tile(np.random.default_rng(2).normal(size=(1, 4, 24)), (6, 1, 1)).astype("float32")
+    out = np.asarray(FrequencyWarp(8000, 24, low=0.85, high=1.15, seed=5)(features, training=True))
+    again = np.asarray(FrequencyWarp(8000, 24, low=0.85, high=1.15, seed=5)(features, training=True))
+    np.testing.assert_array_equal(out, again)  # same seed, same factors
+    assert len({out[i].round(4).tobytes() for i in range(6)}) == 6  # every example its own factor
+    np.testing.assert_array_equal(np.asarray(FrequencyWarp(8000, 24)(features)), features)
+    layer = FrequencyWarp(8000, 24, upper_edge_hz=3800.0, low=0.92, high=1.08, seed=3)
+    assert FrequencyWarp.from_config(layer.get_config()).get_config() == layer.get_config()
+    inputs = keras.Input((None, 24))
+    keras.Model(inputs, layer(inputs, training=True)).save(tmp_path / "w.keras")
+    assert keras.saving.load_model(tmp_path / "w.keras").layers[-1].get_config() == layer.get_config()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"low": 1.2, "high": 1.1}, "`low` and `high` must satisfy"),
+        ({"high": 2.5}, "`low` and `high` must satisfy"),
+        ({"low": "0.9"}, "`low` must be a number"),
+        ({"boundary": 1.0}, "`boundary` must be in"),
+        ({"num_mel_bins": 0}, "`num_mel_bins` must be a positive int"),
+        ({"upper_edge_hz": 9000.0}, "lower_edge_hz < upper_edge_hz"),
+    ],
+)
+def test_frequency_warp_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        FrequencyWarp(**{"sample_rate": 16000, "num_mel_bins": 40, **kwargs})
+
+
+def test_frequency_warp_rejects_features_of_another_width():
+    with pytest.raises(ValueError, match="num_mel_bins=40"):
+        FrequencyWarp(16000, 40)(np.zeros((1, 3, 20), "float32"), training=True)
+
+
 # === Documentation ===
 
 
-@pytest.mark.parametrize("name", ["log_mel_spectrogram", "spec_augment", "utterance_normalization", "speed_perturbation"])
+@pytest.mark.parametrize("name", ["log_mel_spectrogram", "spec_augment", "utterance_normalization", "speed_perturbation", "frequency_warp"])
 def test_docstring_examples(name):
     module = importlib.import_module(f"kzoo.layers.{name}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
