@@ -21,12 +21,12 @@ References:
 import keras
 from keras import ops
 
+from kzoo.layers.checks import check_positive_int
 from kzoo.layers.frequency_warp import FrequencyWarp
 from kzoo.layers.log_mel_spectrogram import LogMelSpectrogram
 from kzoo.layers.spec_augment import SpecAugment
 from kzoo.layers.speed_perturbation import SpeedPerturbation
 from kzoo.layers.utterance_normalization import UtteranceNormalization
-from kzoo.seq2seq.encoder import check_positive_int
 
 __all__ = ["SpeechEncoder"]
 

@@ -1,6 +1,13 @@
-"""Input checks shared by the attention layers, with errors that say what was received."""
+"""Input checks shared by the layers and the models built on them, with errors that say what was received."""
 
-__all__ = ["check_rank", "check_same_batch"]
+__all__ = ["check_positive_int", "check_rank", "check_same_batch"]
+
+
+def check_positive_int(name, value):
+    """Returns `value` when it is an int >= 1 (not a bool), else raises a ValueError naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
+    return value
 
 
 def check_rank(name, shape, axes):

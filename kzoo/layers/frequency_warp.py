@@ -21,7 +21,8 @@ import math
 import keras
 from keras import ops
 
-from kzoo.layers.checks import check_rank
+from kzoo.layers.checks import check_positive_int, check_rank
+from kzoo.layers.log_mel_spectrogram import mel_band_upper_edge
 
 __all__ = ["FrequencyWarp"]
 
@@ -76,22 +77,16 @@ class FrequencyWarp(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in (("sample_rate", sample_rate), ("num_mel_bins", num_mel_bins)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
-        for name, value in (("low", low), ("high", high), ("boundary", boundary), ("lower_edge_hz", lower_edge_hz)):
+        check_positive_int("sample_rate", sample_rate)
+        check_positive_int("num_mel_bins", num_mel_bins)
+        upper = mel_band_upper_edge(sample_rate, lower_edge_hz, upper_edge_hz)
+        for name, value in (("low", low), ("high", high), ("boundary", boundary)):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}")
         if not 0 < low <= high <= 2:
             raise ValueError(f"`low` and `high` must satisfy 0 < low <= high <= 2. Received: low={low!r}, high={high!r}")
         if not 0 < boundary < 1:
             raise ValueError(f"`boundary` must be in (0, 1). Received: boundary={boundary!r}")
-        upper = sample_rate / 2 if upper_edge_hz is None else upper_edge_hz
-        if not 0 <= lower_edge_hz < upper <= sample_rate / 2:
-            raise ValueError(
-                f"The mel filters must satisfy 0 <= lower_edge_hz < upper_edge_hz <= sample_rate / 2 "
-                f"= {sample_rate / 2:g}. Received: lower_edge_hz={lower_edge_hz!r}, upper_edge_hz={upper_edge_hz!r}"
-            )
         self.sample_rate, self.num_mel_bins = sample_rate, num_mel_bins
         self.lower_edge_hz, self.upper_edge_hz = float(lower_edge_hz), upper_edge_hz
         self.low, self.high, self.boundary, self.seed = float(low), float(high), float(boundary), seed

@@ -18,6 +18,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from kzoo.layers.checks import check_positive_int
+
 __all__ = ["LogMelSpectrogram"]
 
 
@@ -72,8 +74,8 @@ class LogMelSpectrogram(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _check_positive_int("sample_rate", sample_rate)
-        _check_positive_int("num_mel_bins", num_mel_bins)
+        check_positive_int("sample_rate", sample_rate)
+        check_positive_int("num_mel_bins", num_mel_bins)
         for name, value in (
             ("frame_length_ms", frame_length_ms),
             ("frame_step_ms", frame_step_ms),
@@ -94,20 +96,14 @@ class LogMelSpectrogram(keras.layers.Layer):
                 )
         smallest_fft = 1 << (self.frame_length - 1).bit_length()
         if fft_length is not None:
-            _check_positive_int("fft_length", fft_length)
+            check_positive_int("fft_length", fft_length)
             if fft_length & (fft_length - 1) or fft_length < self.frame_length:
                 raise ValueError(
                     "`fft_length` must be a power of two >= the frame length "
                     f"({self.frame_length} samples, so at least {smallest_fft}), because TFLite's "
                     f"RFFT2D kernel accepts only power-of-two sizes. Received: fft_length={fft_length}"
                 )
-        nyquist = sample_rate / 2
-        upper = nyquist if upper_edge_hz is None else upper_edge_hz
-        if not 0 <= lower_edge_hz < upper <= nyquist:
-            raise ValueError(
-                f"The mel filters must satisfy 0 <= lower_edge_hz < upper_edge_hz <= sample_rate / 2 "
-                f"= {nyquist:g}. Received: lower_edge_hz={lower_edge_hz!r}, upper_edge_hz={upper_edge_hz!r}"
-            )
+        upper = mel_band_upper_edge(sample_rate, lower_edge_hz, upper_edge_hz)
         self.sample_rate = sample_rate
         self.frame_length_ms = frame_length_ms
         self.frame_step_ms = frame_step_ms
@@ -169,6 +165,18 @@ class LogMelSpectrogram(keras.layers.Layer):
         return config
 
 
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
+def mel_band_upper_edge(sample_rate, lower_edge_hz, upper_edge_hz):
+    """The band's upper edge in Hz (`sample_rate / 2` for None), after checking
+    `0 <= lower_edge_hz < upper_edge_hz <= sample_rate / 2`; shared by the layers that work on
+    `LogMelSpectrogram`'s bins."""
+    for name, value, allow_none in (("lower_edge_hz", lower_edge_hz, False), ("upper_edge_hz", upper_edge_hz, True)):
+        if (value is not None or not allow_none) and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"`{name}` must be a number{' or None' if allow_none else ''}. Received: {name}={value!r}")
+    nyquist = sample_rate / 2
+    upper = nyquist if upper_edge_hz is None else upper_edge_hz
+    if not 0 <= lower_edge_hz < upper <= nyquist:
+        raise ValueError(
+            f"The mel filters must satisfy 0 <= lower_edge_hz < upper_edge_hz <= sample_rate / 2 "
+            f"= {nyquist:g}. Received: lower_edge_hz={lower_edge_hz!r}, upper_edge_hz={upper_edge_hz!r}"
+        )
+    return upper

@@ -14,6 +14,7 @@ from keras import ops
 
 from kzoo.layers import scores as scores_lib
 from kzoo.layers.attention import Attention
+from kzoo.layers.checks import check_positive_int
 
 __all__ = ["MultiHeadAttention"]
 
@@ -71,8 +72,7 @@ class MultiHeadAttention(keras.layers.Layer):
         ):
             if value is None and allow_none:
                 continue
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
+            check_positive_int(name, value)
         self.num_heads = num_heads
         self.key_dim = key_dim
         self.value_dim = value_dim or key_dim

@@ -10,7 +10,7 @@ still starts the decoder from what it saw.
 import keras
 from keras import ops
 
-from kzoo.seq2seq.encoder import check_positive_int
+from kzoo.layers.checks import check_positive_int
 
 __all__ = ["MeanBridge"]
 

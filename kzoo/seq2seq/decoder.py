@@ -33,7 +33,8 @@ import tensorflow as tf
 from keras import ops
 
 from kzoo import layers as kzoo_layers
-from kzoo.seq2seq.encoder import check_cell, check_positive_int
+from kzoo.layers.checks import check_positive_int
+from kzoo.seq2seq.encoder import check_cell
 
 __all__ = ["AttentionDecoder", "ATTENTION_KINDS"]
 

@@ -9,6 +9,8 @@ References:
 import keras
 from keras import ops
 
+from kzoo.layers.checks import check_positive_int
+
 __all__ = ["RNNEncoder"]
 
 _CELLS = ("lstm", "gru")
@@ -18,12 +20,6 @@ def check_cell(cell):
     if cell not in _CELLS:
         raise ValueError(f"`cell` must be one of {_CELLS}. Received: cell={cell!r}")
     return cell
-
-
-def check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
-    return value
 
 
 @keras.saving.register_keras_serializable(package="kzoo")

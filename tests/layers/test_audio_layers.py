@@ -143,6 +143,9 @@ def test_log_mel_converts_to_tflite_with_builtin_ops_and_matches(tmp_path):
         ({"frame_length_ms": 0.01}, r"`frame_length_ms` must span at least one sample at sample_rate=16000. Received: frame_length_ms=0.01"),
         ({"upper_edge_hz": 9000.0}, r"sample_rate / 2 = 8000. Received: lower_edge_hz=20.0, upper_edge_hz=9000.0"),
         ({"log_offset": 0.0}, r"`log_offset` must be a positive number. Received: log_offset=0.0"),
+        ({"lower_edge_hz": "20"}, r"`lower_edge_hz` must be a number. Received: lower_edge_hz='20'"),
+        ({"lower_edge_hz": None}, r"`lower_edge_hz` must be a number. Received: lower_edge_hz=None"),
+        ({"upper_edge_hz": [4000]}, r"`upper_edge_hz` must be a number or None. Received: upper_edge_hz=\[4000\]"),
     ],
 )
 def test_log_mel_rejects_bad_arguments(kwargs, message):
@@ -349,6 +352,8 @@ def test_frequency_warp_draws_a_factor_per_example_and_is_identity_at_inference(
         ({"boundary": 1.0}, "`boundary` must be in"),
         ({"num_mel_bins": 0}, "`num_mel_bins` must be a positive int"),
         ({"upper_edge_hz": 9000.0}, "lower_edge_hz < upper_edge_hz"),
+        ({"lower_edge_hz": "20"}, "`lower_edge_hz` must be a number"),
+        ({"sample_rate": True}, "`sample_rate` must be a positive int"),
     ],
 )
 def test_frequency_warp_rejects_bad_arguments(kwargs, message):
