@@ -86,6 +86,9 @@ def parse_args(argv=None):
     parser.add_argument("--embedding-trainable", default="true",
                         help="pretrained embeddings: true (fine-tune), false (frozen) or N (frozen for N epochs)")
     parser.add_argument("--patience", type=int, default=2, help="early-stopping patience (epochs)")
+    parser.add_argument("--ema", type=float, default=0.0, metavar="MOMENTUM",
+                        help="a lever: keep an exponential moving average of the weights with this momentum "
+                             "(e.g. 0.98, about one epoch of 50 steps) and validate, stop and score with it")
     parser.add_argument("--pretrain-sentences", type=int, default=0, metavar="EPOCHS",
                         help="first train on labelled single sentences (one-sentence documents) for EPOCHS epochs")
     parser.add_argument("--pretrain-source", default="labelled", choices=["labelled", "reviews"],
@@ -172,7 +175,10 @@ def train_member(architecture, fit, validation, args, seed, clock, seconds):
     model.adapt(fit[0], fit[1], min_count=args.min_count,
                 embeddings=None if args.embeddings == "random" else args.embeddings,
                 embedding_trainable=int(args.embedding_trainable) if trainable is None else trainable)
-    model.compile(learning_rate=args.learning_rate)
+    if args.ema:  # Adam as compile() builds it, plus an exponential moving average of the weights
+        model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=5.0, use_ema=True, ema_momentum=args.ema))
+    else:
+        model.compile(learning_rate=args.learning_rate)
     adapt_seconds = clock() - start
     progress = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print(
         f"  {architecture} (seed {seed}) epoch {epoch + 1}: loss {logs['loss']:.4f} "
@@ -186,9 +192,12 @@ def train_member(architecture, fit, validation, args, seed, clock, seconds):
                   verbose=0)
     limit = TimeLimit(seconds - (clock() - start), clock)
     stop = keras.callbacks.EarlyStopping("val_loss", patience=args.patience, restore_best_weights=True)
+    # With --ema the averaged weights are validated and kept from each epoch's end, so early
+    # stopping picks (and restores) the best average; the swap must come before it in the list.
+    swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if args.ema else []
     history = model.fit(
         fit[0], fit[1], batch_size=args.batch_size, epochs=args.epochs, validation_data=validation,
-        callbacks=[stop, limit.callback, progress], verbose=0,
+        callbacks=[*swap, stop, limit.callback, progress], verbose=0,
     )
     if limit.callback.hit and stop.best_weights is not None:
         model.set_weights(stop.best_weights)  # stopped by the clock: keep the best epoch seen
@@ -286,6 +295,7 @@ def merge(paths):
             if name != "tfidf_logreg":  # runs with other settings get rows of their own
                 name += f" x{settings['ensemble']}" if settings.get("ensemble", 1) > 1 else ""
                 name += f" word_dropout={settings['word_dropout']:g}" if settings.get("word_dropout") else ""
+                name += f" ema={settings['ema']:g}" if settings.get("ema") else ""
             kept = {r["fold"]: r for r in results.get(name, [])}
             kept.update({r["fold"]: r for r in runs})
             results[name] = [kept[k] for k in sorted(kept)]
