@@ -87,8 +87,8 @@ def parse_args(argv=None):
                         help="pretrained embeddings: true (fine-tune), false (frozen) or N (frozen for N epochs)")
     parser.add_argument("--patience", type=int, default=2, help="early-stopping patience (epochs)")
     parser.add_argument("--ema", type=float, default=0.0, metavar="MOMENTUM",
-                        help="a lever: keep an exponential moving average of the weights with this momentum "
-                             "(e.g. 0.98, about one epoch of 50 steps) and validate, stop and score with it")
+                        help="compile(ema_momentum=...): keep an exponential moving average of the weights with "
+                             "this momentum (e.g. 0.98, about one epoch of 50 steps) and validate, stop and score with it")
     parser.add_argument("--pretrain-sentences", type=int, default=0, metavar="EPOCHS",
                         help="first train on labelled single sentences (one-sentence documents) for EPOCHS epochs")
     parser.add_argument("--pretrain-source", default="labelled", choices=["labelled", "reviews"],
@@ -175,10 +175,7 @@ def train_member(architecture, fit, validation, args, seed, clock, seconds):
     model.adapt(fit[0], fit[1], min_count=args.min_count,
                 embeddings=None if args.embeddings == "random" else args.embeddings,
                 embedding_trainable=int(args.embedding_trainable) if trainable is None else trainable)
-    if args.ema:  # Adam as compile() builds it, plus an exponential moving average of the weights
-        model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=5.0, use_ema=True, ema_momentum=args.ema))
-    else:
-        model.compile(learning_rate=args.learning_rate)
+    model.compile(learning_rate=args.learning_rate, ema_momentum=args.ema or None)
     adapt_seconds = clock() - start
     progress = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print(
         f"  {architecture} (seed {seed}) epoch {epoch + 1}: loss {logs['loss']:.4f} "
@@ -191,13 +188,12 @@ def train_member(architecture, fit, validation, args, seed, clock, seconds):
                   validation_data=validation, callbacks=[TimeLimit(seconds - adapt_seconds, clock).callback, progress],
                   verbose=0)
     limit = TimeLimit(seconds - (clock() - start), clock)
+    # With --ema, fit validates the averaged weights and hands them to early stopping at each
+    # epoch's end, so it picks (and restores) the best average.
     stop = keras.callbacks.EarlyStopping("val_loss", patience=args.patience, restore_best_weights=True)
-    # With --ema the averaged weights are validated and kept from each epoch's end, so early
-    # stopping picks (and restores) the best average; the swap must come before it in the list.
-    swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if args.ema else []
     history = model.fit(
         fit[0], fit[1], batch_size=args.batch_size, epochs=args.epochs, validation_data=validation,
-        callbacks=[*swap, stop, limit.callback, progress], verbose=0,
+        callbacks=[stop, limit.callback, progress], verbose=0,
     )
     if limit.callback.hit and stop.best_weights is not None:
         model.set_weights(stop.best_weights)  # stopped by the clock: keep the best epoch seen

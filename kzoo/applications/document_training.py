@@ -125,13 +125,38 @@ class DocumentTraining:
             ratios = word_vectors.log_count_ratios(ids, labels, size, self.num_classes)
             self.label_embedding.embeddings.assign(ratios)
 
-    def compile(self, optimizer="adam", loss=None, metrics=None, learning_rate=2e-3, jit_compile=False, **kwargs):
+    def compile(
+        self, optimizer="adam", loss=None, metrics=None, learning_rate=2e-3, jit_compile=False, ema_momentum=None, **kwargs
+    ):
         """Defaults: Adam (`learning_rate`, gradient norm clipped at 5), sparse categorical
-        cross-entropy, and kzoo's accuracy and macro precision, recall, F1 and (exact) ROC-AUC."""
+        cross-entropy, and kzoo's accuracy and macro precision, recall, F1 and (exact) ROC-AUC.
+
+        Args:
+            ema_momentum: None (default), or a momentum in (0, 1) for the default Adam: it then
+                keeps an exponential moving average of the weights, `a <- m·a + (1 - m)·w` after
+                every step (Polyak and Juditsky 1992), and `fit` validates with the average, hands
+                it to callbacks such as early stopping at every epoch's end, and leaves it in the
+                model. 0.98 averages about the last 50 steps; on the movie reviews it lifted one
+                HAN's accuracy by about 2 points (see the README). With few steps per epoch a
+                momentum that high lags behind the training.
+        """
+        if ema_momentum is not None and (
+            isinstance(ema_momentum, bool) or not isinstance(ema_momentum, (int, float)) or not 0 < ema_momentum < 1
+        ):
+            raise ValueError(f"`ema_momentum` must be None or a number in (0, 1). Received: ema_momentum={ema_momentum!r}")
+        if ema_momentum is not None and optimizer != "adam":
+            raise ValueError(
+                "`ema_momentum` configures the default optimizer; for another optimizer pass `use_ema=True, "
+                f"ema_momentum=...` to it instead. Received: optimizer={optimizer!r}, ema_momentum={ema_momentum!r}"
+            )
         defaults = optimizer == "adam" and loss is None and metrics is None and not kwargs
-        self._default_compile = {"learning_rate": learning_rate, "jit_compile": jit_compile} if defaults else None
+        self._default_compile = (
+            {"learning_rate": learning_rate, "jit_compile": jit_compile, "ema_momentum": ema_momentum} if defaults else None
+        )
         if optimizer == "adam":
-            optimizer = keras.optimizers.Adam(learning_rate, clipnorm=5.0)  # clipping: RNN gradients spike
+            optimizer = keras.optimizers.Adam(  # clipping: RNN gradients spike
+                learning_rate, clipnorm=5.0, use_ema=ema_momentum is not None, ema_momentum=ema_momentum or 0.99
+            )
         if metrics is None:
             task = {"task": "multiclass", "num_classes": self.num_classes}
             metrics = [
@@ -200,6 +225,10 @@ class DocumentTraining:
         if validation_data is not None:
             validation_data = self._as_ids(validation_data, batch_size, shuffle=False)
         kwargs["callbacks"] = embedding_callbacks(self, kwargs.get("callbacks"))
+        if getattr(self.optimizer, "use_ema", False) and not any(
+            isinstance(c, keras.callbacks.SwapEMAWeights) for c in kwargs["callbacks"]
+        ):  # first, so that the callbacks after it see the averaged weights at each epoch's end
+            kwargs["callbacks"].insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
         resume_data_order(kwargs["callbacks"], train)
         with no_epoch_end_warning(kwargs.get("steps_per_epoch")):
             return super().fit(train, validation_data=validation_data, shuffle=False, **kwargs)

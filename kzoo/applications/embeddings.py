@@ -192,8 +192,12 @@ class FreezeEmbeddings(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         if self.frozen and self._saved is not None:
+            optimizer = getattr(self.model, "optimizer", None)
             for layer, matrix in zip(self.layers, self._saved):
                 layer.embeddings.assign(matrix)
+                if getattr(optimizer, "use_ema", False):  # the weights' moving average holds them too
+                    index = optimizer._get_variable_index(layer.embeddings)
+                    optimizer._model_variables_moving_average[index].assign(matrix)
 
     def on_epoch_end(self, epoch, logs=None):
         self.epochs_seen += 1

@@ -363,6 +363,42 @@ def test_labels_outside_the_classes_are_named():
         model.fit([1, 2], [0, 1], epochs=1, verbose=0)
 
 
+def test_ema_momentum_validates_with_and_keeps_the_moving_average_of_the_weights(tmp_path):
+    texts, labels, _ = keyword_documents(48, seed=1)
+    keras.utils.set_random_seed(0)
+    model = tiny()
+    model.adapt(texts, min_count=1)
+    model.compile(learning_rate=1e-2, ema_momentum=0.5)
+    raw = []  # the trained (not averaged) weights after every step
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: raw.append([w.numpy().copy() for w in model.trainable_weights]))
+    history = model.fit(texts, labels, batch_size=16, epochs=2, validation_data=(texts[:16], labels[:16]),
+                        callbacks=[record], verbose=0)
+    assert len(raw) == 6
+    expected = raw[0]  # the average starts at the first step's weights, then a <- m·a + (1 - m)·w
+    for step in raw[1:]:
+        expected = [0.5 * a + 0.5 * w for a, w in zip(expected, step)]
+    assert any(not np.allclose(a, w) for a, w in zip(expected, raw[-1]))  # the average is not the last step
+    for weight, want in zip(model.trainable_weights, expected):
+        np.testing.assert_allclose(weight.numpy(), want, rtol=1e-5, atol=1e-6)
+    # validation scored the average: evaluating the model now gives the last epoch's val_loss
+    assert model.evaluate(texts[:16], labels[:16], verbose=0, return_dict=True)["loss"] == pytest.approx(
+        history.history["val_loss"][-1], rel=1e-5)
+    model.save(tmp_path / "ema.keras")
+    loaded = keras.saving.load_model(tmp_path / "ema.keras")
+    assert loaded.optimizer.use_ema and loaded.optimizer.ema_momentum == 0.5
+    np.testing.assert_allclose(loaded.predict(texts[:4], verbose=0), model.predict(texts[:4], verbose=0), rtol=1e-5)
+
+
+def test_ema_momentum_errors():
+    model = tiny()
+    model.adapt(["a b c .", "d e f ."], min_count=1)
+    with pytest.raises(ValueError, match=r"`ema_momentum` must be None or a number in \(0, 1\). Received: ema_momentum=1.0"):
+        model.compile(ema_momentum=1.0)
+    with pytest.raises(ValueError, match=r"`ema_momentum` configures the default optimizer.*optimizer='sgd', ema_momentum=0.9"):
+        model.compile(optimizer="sgd", ema_momentum=0.9)
+
+
 def test_constructor_and_state_errors():
     with pytest.raises(ValueError, match="`architecture` must be one of .*Received: architecture='rnn'"):
         DocumentClassifier(architecture="rnn")

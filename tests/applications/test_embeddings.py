@@ -106,6 +106,17 @@ def test_embedding_frozen_for_the_first_epochs_then_fine_tuned(tmp_path):
     np.testing.assert_array_equal(after[0], np.zeros(6))  # padding never moves (masked)
 
 
+def test_embedding_frozen_under_a_moving_average_of_the_weights(tmp_path):
+    write_vectors(tmp_path / "vectors.txt", 6)
+    keras.utils.set_random_seed(0)
+    model = tiny_classifier()
+    model.adapt(DOCUMENTS, min_count=1, embeddings=str(tmp_path / "vectors.txt"), embedding_trainable=1)
+    model.compile(learning_rate=1e-2, ema_momentum=0.5)
+    start = model.embedding.embeddings.numpy().copy()
+    np.testing.assert_array_equal(embedding_after_fit(model, 1), start)  # the average held them too
+    assert not np.array_equal(embedding_after_fit(model, 1), start)
+
+
 def test_translator_source_and_target_embeddings(tmp_path):
     expected = write_vectors(tmp_path / "vectors.txt", 8)
     sources = ["the cat was quiet .", "the food was great ."] * 4
