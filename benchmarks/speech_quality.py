@@ -13,7 +13,9 @@ the clip) with logistic regression on the isolated digits of the same folds.
     python benchmarks/speech_quality.py --report
 
 Models with a CTC head are also scored with decoding constrained to the ten digit words
-(`transcribe(lexicon=...)`, `kzoo.seq2seq.ctc_lexicon`), recorded under "lexicon".
+(`transcribe(lexicon=...)`, `kzoo.seq2seq.ctc_lexicon`), recorded under "lexicon"; joint models
+also transcribe with their attention decoder (`decode_with="attention"`), under "attention_head".
+`--ema MOMENTUM` trains with a moving average of the weights (`compile(ema_momentum=...)`).
 """
 
 import argparse
@@ -120,7 +122,7 @@ def run(fsdd, speaker, decoder, args):
                          units=args.units, subsampling=args.subsampling, seed=args.seed,
                          speed_perturbation=perturb, frequency_warp=warp, dropout=args.dropout)
     model.adapt(texts)
-    model.compile()
+    model.compile(ema_momentum=args.ema)
     start = time.time()
     history = model.fit(audio, texts, batch_size=32, epochs=1000, callbacks=[Budget(args.minutes * 60)], verbose=2)
     train_seconds = time.time() - start
@@ -131,15 +133,20 @@ def run(fsdd, speaker, decoder, args):
               "anchor_logmel_lr_accuracy": round(anchor(fsdd, speaker), 4),
               "config": {"mels": args.mels, "filters": args.filters, "units": args.units, "layers": args.layers,
                          "subsampling": args.subsampling, "connected": args.connected,
-                         "speed_perturbation": perturb, "frequency_warp": warp, "dropout": args.dropout},
+                         "speed_perturbation": perturb, "frequency_warp": warp, "dropout": args.dropout,
+                         "ema_momentum": args.ema},
               "history": {k: [round(float(x), 4) for x in v] for k, v in history.history.items()},
               "load_average": os.getloadavg()}
     if model.ctc_head is not None:
         record["lexicon"] = evaluate(model, isolated, strings, lexicon=list(DIGIT_WORDS))
+    if decoder == "joint":  # the same model transcribing with its attention decoder
+        model.decode_with = "attention"
+        record["attention_head"] = evaluate(model, isolated, strings)
+        model.decode_with = "ctc"
     print(json.dumps(record), flush=True)
     os.makedirs(RESULTS, exist_ok=True)
     label = (f"{decoder}{'-speed' if perturb else ''}{'-warp' if warp else ''}{f'-sub{args.subsampling}' if args.subsampling != 2 else ''}"
-             f"{f'-dropout{args.dropout:g}' if args.dropout else ''}_{args.minutes:g}min")
+             f"{f'-dropout{args.dropout:g}' if args.dropout else ''}{f'-ema{args.ema:g}' if args.ema else ''}_{args.minutes:g}min")
     with open(os.path.join(RESULTS, f"speech_quality_{label}_{speaker}_seed{args.seed}.json"), "w") as f:
         json.dump(record, f, indent=1)
     if args.save_models:
@@ -148,13 +155,14 @@ def run(fsdd, speaker, decoder, args):
 
 
 def variant(r):
-    """A run's decoder, training minutes, subsampling and speed perturbation: the rows averaged together."""
+    """A run's decoder, training minutes and options: the rows averaged together."""
     config = r.get("config", {})
     perturb, subsampling, dropout = config.get("speed_perturbation"), config.get("subsampling", 2), config.get("dropout", 0)
-    warp = config.get("frequency_warp")
+    warp, ema = config.get("frequency_warp"), config.get("ema_momentum")
     return (f"{r['decoder']}, {r['minutes']:g} min" + (f", subsampling x{subsampling}" if subsampling != 2 else "")
             + (f", speed {perturb[0]:g}-{perturb[1]:g}" if perturb else "")
-            + (f", warp {warp[0]:g}-{warp[1]:g}" if warp else "") + (f", dropout {dropout:g}" if dropout else ""))
+            + (f", warp {warp[0]:g}-{warp[1]:g}" if warp else "") + (f", dropout {dropout:g}" if dropout else "")
+            + (f", weights averaged ({ema:g})" if ema else ""))
 
 
 def report():
@@ -163,23 +171,25 @@ def report():
         if name.startswith("speech_quality_"):
             with open(os.path.join(RESULTS, name)) as f:
                 rows.append(json.load(f))
-    def lexicon(r, key):
-        return f"{r['lexicon'][key]:.1%}" if "lexicon" in r else "–"
+    def scores(r, part, key):
+        return f"{r[part][key]:.1%}" if part in r else "–"
 
     print("| run | held-out speaker | epochs | isolated accuracy | connected WER | connected CER | "
-          "with the digit lexicon: isolated / WER | anchor (log-mel + LR) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+          "with the digit lexicon: isolated / WER | joint's attention head: isolated / WER | anchor (log-mel + LR) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {variant(r)} | {r['speaker']} | {r['epochs']} | {r['isolated_accuracy']:.1%} | "
-              f"{r['connected_wer']:.1%} | {r['connected_cer']:.1%} | {lexicon(r, 'isolated_accuracy')} / "
-              f"{lexicon(r, 'connected_wer')} | {r['anchor_logmel_lr_accuracy']:.1%} |")
+              f"{r['connected_wer']:.1%} | {r['connected_cer']:.1%} | {scores(r, 'lexicon', 'isolated_accuracy')} / "
+              f"{scores(r, 'lexicon', 'connected_wer')} | {scores(r, 'attention_head', 'isolated_accuracy')} / "
+              f"{scores(r, 'attention_head', 'connected_wer')} | {r['anchor_logmel_lr_accuracy']:.1%} |")
     for name in sorted({variant(r) for r in rows}):
         mine = [r for r in rows if variant(r) == name]
         mean = {k: statistics.mean(r[k] for r in mine) for k in ("isolated_accuracy", "connected_wer", "anchor_logmel_lr_accuracy")}
-        constrained = ("–" if not all("lexicon" in r for r in mine) else " / ".join(
-            f"{statistics.mean(r['lexicon'][k] for r in mine):.1%}" for k in ("isolated_accuracy", "connected_wer")))
+        def means(part):
+            return ("–" if not all(part in r for r in mine) else " / ".join(
+                f"{statistics.mean(r[part][k] for r in mine):.1%}" for k in ("isolated_accuracy", "connected_wer")))
         print(f"| **{name}: mean of {len(mine)} folds** | | | {mean['isolated_accuracy']:.1%} | {mean['connected_wer']:.1%} | | "
-              f"{constrained} | {mean['anchor_logmel_lr_accuracy']:.1%} |")
+              f"{means('lexicon')} | {means('attention_head')} | {mean['anchor_logmel_lr_accuracy']:.1%} |")
 
 
 def main():
@@ -194,6 +204,8 @@ def main():
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--subsampling", type=int, default=2, choices=(1, 2, 4), help="the encoder's frame-rate reduction")
     parser.add_argument("--dropout", type=float, default=0.0, help="SpeechToText(dropout=...): between encoder layers and before the output")
+    parser.add_argument("--ema", type=float, default=None, metavar="MOMENTUM",
+                        help="compile(ema_momentum=MOMENTUM): train with a moving average of the weights and keep it")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--frequency-warp", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                         help="SpeechToText(frequency_warp=(LOW, HIGH)): vocal tract length perturbation, a lever")

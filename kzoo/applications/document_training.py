@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from kzoo import metrics as metrics_lib
+from kzoo.applications.compile_defaults import check_ema_momentum, default_adam, ema_callbacks
 from kzoo.applications.embeddings import (
     check_embedding_trainable,
     embedding_callbacks,
@@ -132,32 +133,19 @@ class DocumentTraining:
         cross-entropy, and kzoo's accuracy and macro precision, recall, F1 and (exact) ROC-AUC.
 
         Args:
-            ema_momentum: None (default), or a momentum in (0, 1) for the default Adam: it then
-                keeps an exponential moving average of the weights, `a <- m·a + (1 - m)·w` after
-                every step (Polyak and Juditsky 1992), and `fit` validates with the average, hands
-                it to callbacks such as early stopping at every epoch's end, and leaves it in the
-                model. 0.98 averages about the last 50 steps; on the movie reviews it lifted one
-                HAN from 0.833 to 0.857 mean accuracy over nine folds
-                (docs/benchmarks/document_classifier.md). With few steps per epoch a momentum
-                that high lags behind the training.
+            ema_momentum: None (default), or a momentum in (0, 1): the default Adam keeps a
+                moving average of the weights that `fit` validates with and leaves in the model
+                (`kzoo.applications.compile_defaults.default_adam`). On the movie reviews 0.98
+                lifted one HAN from 0.833 to 0.857 mean accuracy over nine folds
+                (docs/benchmarks/document_classifier.md).
         """
-        if ema_momentum is not None and (
-            isinstance(ema_momentum, bool) or not isinstance(ema_momentum, (int, float)) or not 0 < ema_momentum < 1
-        ):
-            raise ValueError(f"`ema_momentum` must be None or a number in (0, 1). Received: ema_momentum={ema_momentum!r}")
-        if ema_momentum is not None and optimizer != "adam":
-            raise ValueError(
-                "`ema_momentum` configures the default optimizer; for another optimizer pass `use_ema=True, "
-                f"ema_momentum=...` to it instead. Received: optimizer={optimizer!r}, ema_momentum={ema_momentum!r}"
-            )
+        check_ema_momentum(ema_momentum, optimizer)
         defaults = optimizer == "adam" and loss is None and metrics is None and not kwargs
         self._default_compile = (
             {"learning_rate": learning_rate, "jit_compile": jit_compile, "ema_momentum": ema_momentum} if defaults else None
         )
         if optimizer == "adam":
-            optimizer = keras.optimizers.Adam(  # clipping: RNN gradients spike
-                learning_rate, clipnorm=5.0, use_ema=ema_momentum is not None, ema_momentum=ema_momentum or 0.99
-            )
+            optimizer = default_adam(learning_rate, ema_momentum)
         if metrics is None:
             task = {"task": "multiclass", "num_classes": self.num_classes}
             metrics = [
@@ -225,11 +213,7 @@ class DocumentTraining:
         train = self._as_ids(x if y is None else (x, y), batch_size, shuffle=shuffle)
         if validation_data is not None:
             validation_data = self._as_ids(validation_data, batch_size, shuffle=False)
-        kwargs["callbacks"] = embedding_callbacks(self, kwargs.get("callbacks"))
-        if getattr(self.optimizer, "use_ema", False) and not any(
-            isinstance(c, keras.callbacks.SwapEMAWeights) for c in kwargs["callbacks"]
-        ):  # first, so that the callbacks after it see the averaged weights at each epoch's end
-            kwargs["callbacks"].insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
+        kwargs["callbacks"] = ema_callbacks(self, embedding_callbacks(self, kwargs.get("callbacks")))
         resume_data_order(kwargs["callbacks"], train)
         with no_epoch_end_warning(kwargs.get("steps_per_epoch")):
             return super().fit(train, validation_data=validation_data, shuffle=False, **kwargs)

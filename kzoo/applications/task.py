@@ -26,7 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kzoo.applications.compile_defaults import CompileDefaultsMixin
+from kzoo.applications.compile_defaults import CompileDefaultsMixin, check_ema_momentum, default_adam, ema_callbacks
 from kzoo.applications.embeddings import embedding_callbacks
 from kzoo.data.pipeline import no_epoch_end_warning
 from kzoo.export import litert
@@ -180,6 +180,7 @@ class SequenceGenerator(CompileDefaultsMixin, DistributedTrainStep, keras.Model)
         label_smoothing=0.0,
         learning_rate=3e-3,
         num_sampled=None,
+        ema_momentum=None,
         **kwargs,
     ):
         """Defaults: Adam (`learning_rate`, gradient norm clipped at 5), masked cross-entropy
@@ -195,19 +196,26 @@ class SequenceGenerator(CompileDefaultsMixin, DistributedTrainStep, keras.Model)
                 `2 * num_sampled` tokens, with label smoothing, with a custom `loss`, and when
                 training runs step by step (input feeding, scheduled sampling). Evaluation
                 always uses the full softmax.
+            ema_momentum: None (default), or a momentum in (0, 1): the default Adam then keeps
+                an exponential moving average of the weights, `a <- m·a + (1 - m)·w` after every
+                step (Polyak and Juditsky 1992), and `fit` validates with the average, hands it to
+                callbacks such as early stopping at every epoch's end, and leaves it in the model
+                (`kzoo.applications.compile_defaults`). 0.99 averages about the last 100 steps.
         """
         self._require_layers()
+        check_ema_momentum(ema_momentum, optimizer)
         if num_sampled is not None and (isinstance(num_sampled, bool) or not isinstance(num_sampled, int) or num_sampled < 1):
             raise ValueError(f"`num_sampled` must be a positive int or None. Received: num_sampled={num_sampled!r}")
         defaults = optimizer == "adam" and loss is None and metrics is None and not kwargs
         self._default_compile = (
-            {"label_smoothing": label_smoothing, "learning_rate": learning_rate, "num_sampled": num_sampled}
+            {"label_smoothing": label_smoothing, "learning_rate": learning_rate, "num_sampled": num_sampled,
+             "ema_momentum": ema_momentum}
             if defaults
             else None
         )
         self._num_sampled = num_sampled if loss is None and label_smoothing == 0 else None
         if optimizer == "adam":
-            optimizer = keras.optimizers.Adam(learning_rate, clipnorm=5.0)  # clipping: RNN gradients spike
+            optimizer = default_adam(learning_rate, ema_momentum)
         super().compile(
             optimizer=optimizer,
             loss=loss or MaskedSparseCrossEntropy(label_smoothing=label_smoothing),
@@ -275,7 +283,7 @@ class SequenceGenerator(CompileDefaultsMixin, DistributedTrainStep, keras.Model)
         if isinstance(validation_data, tuple) and len(validation_data) == 2 and isinstance(validation_data[0], (list, np.ndarray)):
             validation_data = self.make_dataset(*validation_data, shuffle=False)
         validation_data = self._as_ids(validation_data) if validation_data is not None else None
-        kwargs["callbacks"] = embedding_callbacks(self, kwargs.get("callbacks"))
+        kwargs["callbacks"] = ema_callbacks(self, embedding_callbacks(self, kwargs.get("callbacks")))
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)  # a Dataset shuffles itself; Keras warns otherwise
         x = self._as_ids(x)

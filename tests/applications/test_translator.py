@@ -182,7 +182,7 @@ def test_sampled_softmax_training_learns_and_reports_full_softmax_metrics(monkey
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "compile() was not restored" warning
         restored = keras.models.load_model(path)
-    assert restored._default_compile == {"label_smoothing": 0.0, "learning_rate": 1e-2, "num_sampled": 64}
+    assert restored._default_compile == {"label_smoothing": 0.0, "learning_rate": 1e-2, "num_sampled": 64, "ema_momentum": None}
     calls.clear()
     accuracy = MaskedTokenAccuracy()
     restored.compile(num_sampled=64, metrics=[accuracy])
@@ -190,6 +190,37 @@ def test_sampled_softmax_training_learns_and_reports_full_softmax_metrics(monkey
     assert calls and set(calls) == {64}  # traced (once per input signature)
     tokens = sum(int(tf.math.count_nonzero(t)) for t in dataset.map(restored.prepare).map(lambda x, y: y))
     assert float(accuracy.total) == tokens  # every target token of the epoch, from full logits
+
+
+def test_ema_momentum_validates_with_and_keeps_the_moving_average_of_the_weights(tmp_path):
+    """The shared core's `compile(ema_momentum=m)`: after `fit` the weights are the moving average
+    of the per-step weights computed by hand, validation scored the average, `.keras` keeps it."""
+    sources, targets = load_embedded("train", size=200)
+    dataset = make_pairs_dataset(sources[:96], targets[:96], batch_size=32, seed=0)
+    keras.utils.set_random_seed(0)
+    tr = Translator(units=16, embedding_dim=8, seed=0)
+    tr.adapt(sources, targets)
+    tr.compile(learning_rate=1e-2, ema_momentum=0.5)
+    raw = []  # the trained (not averaged) weights after every step
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: raw.append([w.numpy().copy() for w in tr.trainable_weights]))
+    history = tr.fit(dataset, epochs=2, validation_data=dataset, callbacks=[record], verbose=0)
+    assert len(raw) == 2 * len(list(dataset))
+    expected = raw[0]  # the average starts at the first step's weights, then a <- m·a + (1 - m)·w
+    for step in raw[1:]:
+        expected = [0.5 * a + 0.5 * w for a, w in zip(expected, step)]
+    assert any(not np.allclose(a, w) for a, w in zip(expected, raw[-1]))  # the average is not the last step
+    for weight, want in zip(tr.trainable_weights, expected):
+        np.testing.assert_allclose(weight.numpy(), want, rtol=1e-5, atol=1e-6)
+    assert tr.evaluate(dataset, verbose=0, return_dict=True)["loss"] == pytest.approx(history.history["val_loss"][-1], rel=1e-5)
+    tr.save(tmp_path / "ema.keras")
+    loaded = keras.saving.load_model(tmp_path / "ema.keras")
+    assert loaded.optimizer.use_ema and loaded.optimizer.ema_momentum == 0.5
+    assert loaded.translate(sources[:4]) == tr.translate(sources[:4])
+    with pytest.raises(ValueError, match=r"`ema_momentum` must be None or a number in \(0, 1\). Received: ema_momentum=0"):
+        tr.compile(ema_momentum=0)
+    with pytest.raises(ValueError, match=r"`ema_momentum` configures the default optimizer.*optimizer='sgd', ema_momentum=0.9"):
+        tr.compile(optimizer="sgd", ema_momentum=0.9)
 
 
 def test_full_softmax_when_sampling_would_not_pay_off(monkeypatch):
