@@ -118,7 +118,7 @@ def run(fsdd, speaker, decoder, args):
     perturb = tuple(args.speed_perturbation) if args.speed_perturbation else None
     warp = tuple(args.frequency_warp) if args.frequency_warp else None
     model = SpeechToText(sample_rate=fsdd["sample_rate"], decoder=decoder, num_mel_bins=args.mels,
-                         filters=args.filters, encoder_units=args.units, encoder_layers=args.layers,
+                         filters=args.filters, conv_layers=args.conv_layers, encoder_units=args.units, encoder_layers=args.layers,
                          units=args.units, subsampling=args.subsampling, seed=args.seed,
                          speed_perturbation=perturb, frequency_warp=warp, dropout=args.dropout)
     model.adapt(texts)
@@ -134,7 +134,7 @@ def run(fsdd, speaker, decoder, args):
               "config": {"mels": args.mels, "filters": args.filters, "units": args.units, "layers": args.layers,
                          "subsampling": args.subsampling, "connected": args.connected,
                          "speed_perturbation": perturb, "frequency_warp": warp, "dropout": args.dropout,
-                         "ema_momentum": args.ema},
+                         "ema_momentum": args.ema, "conv_layers": args.conv_layers},
               "history": {k: [round(float(x), 4) for x in v] for k, v in history.history.items()},
               "load_average": os.getloadavg()}
     if model.ctc_head is not None:
@@ -146,7 +146,8 @@ def run(fsdd, speaker, decoder, args):
     print(json.dumps(record), flush=True)
     os.makedirs(RESULTS, exist_ok=True)
     label = (f"{decoder}{'-speed' if perturb else ''}{'-warp' if warp else ''}{f'-sub{args.subsampling}' if args.subsampling != 2 else ''}"
-             f"{f'-dropout{args.dropout:g}' if args.dropout else ''}{f'-ema{args.ema:g}' if args.ema else ''}_{args.minutes:g}min")
+             f"{f'-dropout{args.dropout:g}' if args.dropout else ''}{f'-ema{args.ema:g}' if args.ema else ''}"
+             f"{f'-conv{args.conv_layers}' if args.conv_layers else ''}_{args.minutes:g}min")
     with open(os.path.join(RESULTS, f"speech_quality_{label}_{speaker}_seed{args.seed}.json"), "w") as f:
         json.dump(record, f, indent=1)
     if args.save_models:
@@ -162,7 +163,8 @@ def variant(r):
     return (f"{r['decoder']}, {r['minutes']:g} min" + (f", subsampling x{subsampling}" if subsampling != 2 else "")
             + (f", speed {perturb[0]:g}-{perturb[1]:g}" if perturb else "")
             + (f", warp {warp[0]:g}-{warp[1]:g}" if warp else "") + (f", dropout {dropout:g}" if dropout else "")
-            + (f", weights averaged ({ema:g})" if ema else ""))
+            + (f", weights averaged ({ema:g})" if ema else "")
+            + (f", {config['conv_layers']} more convolutions" if config.get("conv_layers") else ""))
 
 
 def report():
@@ -200,6 +202,7 @@ def main():
     parser.add_argument("--connected", type=int, default=3000, help="connected digit strings added to the training set")
     parser.add_argument("--mels", type=int, default=40)
     parser.add_argument("--filters", type=int, default=32)
+    parser.add_argument("--conv-layers", type=int, default=0, help="SpeechToText(conv_layers=...): stride-1 3x3 convolutions before the subsampling ones")
     parser.add_argument("--units", type=int, default=192)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--subsampling", type=int, default=2, choices=(1, 2, 4), help="the encoder's frame-rate reduction")

@@ -36,7 +36,9 @@ class SpeechToText(CTCAttentionGenerator):
         ctc_weight: weight of the CTC loss in joint training, in (0, 1).
         num_mel_bins, frame_length_ms, frame_step_ms: the log-mel front end.
         subsampling: 1, 2 or 4, the encoder's reduction of the frame rate.
-        filters: channels of the subsampling convolutions.
+        filters: channels of the encoder's convolutions.
+        conv_layers: 3x3 convolutions (stride 1) over time and frequency before the subsampling
+            ones (0 by default; see `kzoo.audio.speech_encoder.SpeechEncoder`).
         encoder_units, encoder_layers: BiLSTM units per direction and layers.
         units, embedding_dim: the attention decoder's LSTM units and character embedding size.
         score: the attention score ("concat" is Bahdanau's additive score, as in LAS).
@@ -92,6 +94,7 @@ class SpeechToText(CTCAttentionGenerator):
         seed=None,
         speed_perturbation=None,
         frequency_warp=None,
+        conv_layers=0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -109,7 +112,7 @@ class SpeechToText(CTCAttentionGenerator):
         self.encoder = SpeechEncoder(
             sample_rate, num_mel_bins, frame_length_ms, frame_step_ms, subsampling, filters,
             encoder_units, encoder_layers, spec_augment, dropout, seed, speed_perturbation, frequency_warp,
-            name="encoder",
+            conv_layers=conv_layers, name="encoder",
         )
         self.bridge = MeanBridge(units, name="bridge") if decoder != "ctc" else None
         self.target_tokenizer = CharacterTokenizer(vocabulary, max_length=max_transcript_length + 1, name="target_tokenizer")
@@ -240,6 +243,7 @@ class SpeechToText(CTCAttentionGenerator):
             frame_step_ms=encoder.frame_step_ms,
             subsampling=encoder.subsampling,
             filters=encoder.filters,
+            conv_layers=encoder.conv_layers,
             encoder_units=encoder.units,
             encoder_layers=encoder.num_layers,
             units=self.units,

@@ -1,14 +1,17 @@
 """Speech encoder: log-mel front end, convolutional subsampling in time and bidirectional LSTMs.
 
 Waveforms `(B, N)` with their lengths -> speed perturbation (optional, training only) -> log-mel frames every 10 ms (`LogMelSpectrogram`) ->
-vocal tract length perturbation (optional, training only) -> per-utterance normalisation -> SpecAugment masks (training only) -> `log2(subsampling)` strided
+vocal tract length perturbation (optional, training only) -> per-utterance normalisation -> SpecAugment masks (training only) -> `conv_layers` 3x3
+convolutions over time and frequency (none by default) -> `log2(subsampling)` strided
 3x3 convolutions that halve the frame rate and the mel axis each -> `num_layers` bidirectional
 LSTMs -> memory `(B, S, 2·units)` with its mask `(B, S)` and no states: the seq2seq encoder
 contract, so the shared attention decoder and a CTC head both read it.
 
 Subsampling shortens what the LSTMs and the attention have to cover (100 frames per second of
 speech become 50 or 25) while keeping enough frames for CTC, which needs at least one frame per
-output character plus one between repeated characters.
+output character plus one between repeated characters. After every convolution the frames past
+an utterance's end are set to zero, so that what an utterance's last frames read does not depend
+on how long the other utterances of its batch are.
 
 References:
     Chan, Jaitly, Le, Vinyals (2016), "Listen, Attend and Spell" (a shortened BiLSTM encoder for
@@ -43,7 +46,10 @@ class SpeechEncoder(keras.layers.Layer):
         frame_length_ms: analysis window and hop.
         frame_step_ms: analysis window and hop.
         subsampling: 1, 2 or 4, the factor by which the convolutions shorten the frame sequence.
-        filters: channels of the subsampling convolutions.
+        filters: channels of the convolutions.
+        conv_layers: 3x3 convolutions (stride 1, ReLU) over time and frequency before the
+            subsampling ones: a deeper convolutional front end, as in the VGG-style encoders
+            of Hori et al. (2017).
         units: LSTM units per direction.
         num_layers: bidirectional LSTM layers.
         spec_augment: whether SpecAugment masks the features in training.
@@ -84,6 +90,7 @@ class SpeechEncoder(keras.layers.Layer):
         seed=None,
         speed_perturbation=None,
         frequency_warp=None,
+        conv_layers=0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -97,6 +104,9 @@ class SpeechEncoder(keras.layers.Layer):
         self.frame_step_ms = float(frame_step_ms)
         self.subsampling = subsampling
         self.filters = check_positive_int("filters", filters)
+        if isinstance(conv_layers, bool) or not isinstance(conv_layers, int) or conv_layers < 0:
+            raise ValueError(f"`conv_layers` must be an int >= 0. Received: conv_layers={conv_layers!r}")
+        self.conv_layers = conv_layers
         self.units = check_positive_int("units", units)
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.spec_augment = bool(spec_augment)
@@ -120,11 +130,15 @@ class SpeechEncoder(keras.layers.Layer):
         )
         self.normalization = UtteranceNormalization(name="normalization")
         self.augment = SpecAugment(seed=seed, name="spec_augment") if spec_augment else None
+        self.feature_convolutions = [
+            keras.layers.Conv2D(filters, 3, padding="valid", activation="relu", name=f"conv_{i}") for i in range(conv_layers)
+        ]
         self.convolutions = [
             keras.layers.Conv2D(filters, 3, strides=2, padding="valid", activation="relu", name=f"subsample_{i}")
             for i in range(subsampling.bit_length() - 1)
         ]
-        self.projection = keras.layers.Dense(units, name="projection") if self.convolutions else None
+        convolved = self.feature_convolutions or self.convolutions
+        self.projection = keras.layers.Dense(units, name="projection") if convolved else None
         self.rnns = [
             keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True), name=f"bilstm_{i}")
             for i in range(num_layers)
@@ -147,19 +161,22 @@ class SpeechEncoder(keras.layers.Layer):
         features = self.normalization(features, mask=mask)
         if self.augment is not None:
             features = self.augment(features, mask=mask, training=training)
-        if self.convolutions:
+        if self.projection is not None:
             x = ops.expand_dims(features, -1)  # (B, F, mels, 1)
-            for conv in self.convolutions:
-                # One frame of zeros on each side, then a "valid" stride-2 convolution: output t
-                # always reads frames 2t-1..2t+1. ("same" padding would shift the windows with
-                # the parity of the padded batch length, so an utterance's transcript would
-                # depend on the others in its batch.)
-                x = conv(ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]))  # (B, ceil(F/2), ceil(mels/2), filters)
+            valid = self.front_end.num_frames(ops.cast(lengths, "int32"))
+            for conv in self.feature_convolutions + self.convolutions:
+                # One frame of zeros on each side, then a "valid" convolution: output t reads
+                # frames t-1..t+1 (stride 1) or 2t-1..2t+1 (stride 2). ("same" padding would
+                # shift the stride-2 windows with the parity of the padded batch length, so an
+                # utterance's transcript would depend on the others in its batch.)
+                x = conv(ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]))  # (B, F', mels', filters)
+                if conv.strides[0] == 2:
+                    valid = (valid + 1) // 2
+                mask = ops.arange(ops.shape(x)[1])[None, :] < valid[:, None]  # (B, F')
+                x = x * ops.cast(mask, x.dtype)[:, :, None, None]  # past the end: zeros, as padding
             shape = ops.shape(x)
             x = ops.reshape(x, (shape[0], shape[1], x.shape[2] * x.shape[3]))  # (B, S, mels'·filters)
             features = self.projection(x)  # (B, S, units)
-            valid = self.num_output_frames(ops.cast(lengths, "int32"))
-            mask = ops.arange(ops.shape(features)[1])[None, :] < valid[:, None]  # (B, S)
         x = features
         for i, rnn in enumerate(self.rnns):
             if i:
@@ -183,5 +200,6 @@ class SpeechEncoder(keras.layers.Layer):
             seed=self.seed,
             speed_perturbation=self.speed_perturbation,
             frequency_warp=self.frequency_warp,
+            conv_layers=self.conv_layers,
         )
         return config

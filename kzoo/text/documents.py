@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from kzoo.layers.checks import check_positive_int
 from kzoo.text.tokenizer import PAD, Tokenizer
 
 __all__ = ["DocumentTokenizer", "check_documents", "make_documents_dataset", "TRUNCATIONS"]
@@ -70,12 +71,6 @@ def check_documents(documents, name="documents"):
     return out, single
 
 
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
-    return value
-
-
 @keras.saving.register_keras_serializable(package="kzoo")
 class DocumentTokenizer(keras.layers.Layer):
     """Splits documents into sentences and words and maps words to ids (tensorflow-text).
@@ -107,8 +102,8 @@ class DocumentTokenizer(keras.layers.Layer):
     def __init__(self, vocabulary=None, lowercase=True, max_sentences=30, max_words=40, truncate="head", **kwargs):
         super().__init__(**kwargs)
         self.lowercase = bool(lowercase)
-        self.max_sentences = _positive_int("max_sentences", max_sentences)
-        self.max_words = _positive_int("max_words", max_words)
+        self.max_sentences = check_positive_int("max_sentences", max_sentences)
+        self.max_words = check_positive_int("max_words", max_words)
         if truncate not in TRUNCATIONS:
             raise ValueError(f"`truncate` must be one of {list(TRUNCATIONS)}. Received: truncate={truncate!r}")
         self.truncate = truncate
@@ -227,7 +222,7 @@ def make_documents_dataset(documents, labels, batch_size=32, shuffle=True, bucke
             "`documents` and `labels` must have the same length. "
             f"Received: len(documents)={len(documents)}, len(labels)={len(labels)}"
         )
-    _positive_int("batch_size", batch_size)
+    check_positive_int("batch_size", batch_size)
     ds = tf.data.Dataset.from_tensor_slices((tf.constant(documents, tf.string), labels))
     if shuffle:
         ds = ds.shuffle(max(len(documents), 1), seed=seed, reshuffle_each_iteration=True)

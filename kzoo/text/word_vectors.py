@@ -23,6 +23,8 @@ References:
 import numpy as np
 import tensorflow as tf
 
+from kzoo.layers.checks import check_positive_int
+
 __all__ = ["log_count_ratios", "skipgram_vectors"]
 
 
@@ -159,10 +161,8 @@ def skipgram_vectors(
         >>> v.shape, bool((v[:4] == 0).all())
         ((7, 3), True)
     """
-    for name, value, low in (("dim", dim, 1), ("window", window, 1), ("negatives", negatives, 1),
-                             ("epochs", epochs, 1), ("batch_size", batch_size, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
+    for name, value in (("dim", dim), ("window", window), ("negatives", negatives), ("epochs", epochs), ("batch_size", batch_size)):
+        check_positive_int(name, value)
     ids = _check_ids(ids, vocabulary_size)
     rows = ids.reshape(-1, ids.shape[-1])
     sentences = [row[row >= 4] for row in rows]  # reserved ids (padding, [UNK], ...) are skipped
