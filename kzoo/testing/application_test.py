@@ -21,7 +21,7 @@ import textwrap
 import keras
 import numpy as np
 
-__all__ = ["check_keras_roundtrip", "check_savedmodel_standalone", "agreement", "run_notebook"]
+__all__ = ["check_keras_roundtrip", "check_moving_average", "check_savedmodel_standalone", "agreement", "run_notebook"]
 
 
 def _same(a, b):
@@ -67,6 +67,19 @@ _STANDALONE = textwrap.dedent(
     print("RESULT" + json.dumps(result))
     """
 )
+
+
+def check_moving_average(model, raw, momentum):
+    """Asserts that `model`'s trainable weights are the exponential moving average of `raw`, the
+    trained weights recorded after every step (a list of lists of arrays), computed here by hand:
+    the average starts at the first step's weights, then `a <- m·a + (1 - m)·w`; and that the
+    average differs from the last step's weights (so that the check can tell them apart)."""
+    expected = raw[0]
+    for step in raw[1:]:
+        expected = [momentum * a + (1 - momentum) * w for a, w in zip(expected, step)]
+    assert any(not np.allclose(a, w) for a, w in zip(expected, raw[-1])), "the average equals the last step"
+    for weight, want in zip(model.trainable_weights, expected):
+        np.testing.assert_allclose(weight.numpy(), want, rtol=1e-5, atol=1e-6)
 
 
 def check_savedmodel_standalone(path, signature, inputs, expected, timeout=300):

@@ -9,6 +9,7 @@ from sklearn import metrics as skm
 from kzoo.applications import ARCHITECTURES, ClassificationReport, DocumentClassifier
 from kzoo.applications.document_architectures import compact_words as _compact, pool_states as _pool
 from kzoo.data import load_documents_corpus
+from kzoo.testing.application_test import check_moving_average
 from kzoo.text import DocumentTokenizer
 
 FILLER = [
@@ -375,12 +376,7 @@ def test_ema_momentum_validates_with_and_keeps_the_moving_average_of_the_weights
     history = model.fit(texts, labels, batch_size=16, epochs=2, validation_data=(texts[:16], labels[:16]),
                         callbacks=[record], verbose=0)
     assert len(raw) == 6
-    expected = raw[0]  # the average starts at the first step's weights, then a <- m·a + (1 - m)·w
-    for step in raw[1:]:
-        expected = [0.5 * a + 0.5 * w for a, w in zip(expected, step)]
-    assert any(not np.allclose(a, w) for a, w in zip(expected, raw[-1]))  # the average is not the last step
-    for weight, want in zip(model.trainable_weights, expected):
-        np.testing.assert_allclose(weight.numpy(), want, rtol=1e-5, atol=1e-6)
+    check_moving_average(model, raw, 0.5)
     # validation scored the average: evaluating the model now gives the last epoch's val_loss
     assert model.evaluate(texts[:16], labels[:16], verbose=0, return_dict=True)["loss"] == pytest.approx(
         history.history["val_loss"][-1], rel=1e-5)
