@@ -36,6 +36,11 @@ __all__ = ["SpeechEncoder"]
 _SUBSAMPLING = (1, 2, 4)
 
 
+def _after_stride_two(frames):
+    """Valid frames after a stride-2 convolution over `frames` valid frames: `ceil(frames / 2)`."""
+    return (frames + 1) // 2
+
+
 @keras.saving.register_keras_serializable(package="kzoo")
 class SpeechEncoder(keras.layers.Layer):
     """Waveforms -> `(memory, mask, None)` (see the module docstring).
@@ -149,7 +154,7 @@ class SpeechEncoder(keras.layers.Layer):
         """Valid memory positions for `lengths` samples: `ceil(frames / 2)` per convolution."""
         frames = self.front_end.num_frames(lengths)
         for _ in self.convolutions:
-            frames = (frames + 1) // 2
+            frames = _after_stride_two(frames)
         return frames
 
     def call(self, waveforms, lengths, training=None):
@@ -171,7 +176,7 @@ class SpeechEncoder(keras.layers.Layer):
                 # utterance's transcript would depend on the others in its batch.)
                 x = conv(ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]))  # (B, F', mels', filters)
                 if conv.strides[0] == 2:
-                    valid = (valid + 1) // 2
+                    valid = _after_stride_two(valid)
                 mask = ops.arange(ops.shape(x)[1])[None, :] < valid[:, None]  # (B, F')
                 x = x * ops.cast(mask, x.dtype)[:, :, None, None]  # past the end: zeros, as padding
             shape = ops.shape(x)
