@@ -14,7 +14,9 @@ the clip) with logistic regression on the isolated digits of the same folds.
 
 Models with a CTC head are also scored with decoding constrained to the ten digit words
 (`transcribe(lexicon=...)`, `kzoo.seq2seq.ctc_lexicon`), recorded under "lexicon"; joint models
-also transcribe with their attention decoder (`decode_with="attention"`), under "attention_head".
+also transcribe with their attention decoder (`decode_with="attention"`), under "attention_head",
+and rescore the lexicon transcripts with it (`transcribe(lexicon=..., attention_weight=...)`), under
+"joint_lexicon" (at `1 - ctc_weight`) and "joint_lexicon_weights" (`--attention-weights W ...`).
 `--ema MOMENTUM` trains with a moving average of the weights (`compile(ema_momentum=...)`).
 """
 
@@ -84,19 +86,34 @@ def anchor(fsdd, speaker):
     return float(np.mean(classifier.predict(features[test]) == fsdd["digits"][test]))
 
 
-def evaluate(model, isolated, strings, lexicon=None):
+def evaluate(model, isolated, strings, lexicon=None, attention_weight=0.0):
     """Isolated-digit accuracy (the transcript equals the word), its 20 commonest errors, and the
-    connected strings' WER and CER; with a lexicon, CTC decoding constrained to its words."""
-    words = model.transcribe(isolated["audio"], lexicon=lexicon)
+    connected strings' WER and CER; with a lexicon, CTC decoding constrained to its words, rescored
+    with the attention decoder when `attention_weight` > 0; and the seconds the transcription took."""
+    start = time.time()
+    words = model.transcribe(isolated["audio"], lexicon=lexicon, attention_weight=attention_weight)
     accuracy = float(np.mean([w.strip() == t for w, t in zip(words, isolated["transcripts"])]))
     errors = collections.Counter(f"{t} -> {w.strip()!r}" for w, t in zip(words, isolated["transcripts"]) if w.strip() != t)
-    scores = score_texts(model.transcribe(strings["audio"], lexicon=lexicon), strings["transcripts"], metrics=("wer", "cer"))
+    hypotheses = model.transcribe(strings["audio"], lexicon=lexicon, attention_weight=attention_weight)
+    scores = score_texts(hypotheses, strings["transcripts"], metrics=("wer", "cer"))
     return {"isolated_accuracy": round(accuracy, 4), "connected_wer": scores["wer"], "connected_cer": scores["cer"],
-            "isolated_errors": dict(errors.most_common(20))}
+            "isolated_errors": dict(errors.most_common(20)), "transcribe_seconds": round(time.time() - start, 1)}
 
 
-def rescore(fsdd, folder):
-    """Adds lexicon-constrained scores to the results of the CTC-headed models saved in `folder`."""
+def joint_lexicon(model, isolated, strings, weights=()):
+    """A joint model's lexicon transcripts rescored with its attention decoder: at the training
+    weights (`attention_weight = 1 - ctc_weight`, Watanabe et al. 2017) and at each of `weights`."""
+    default = round(1 - model.ctc_weight, 4)
+    out = {}
+    for weight in sorted({default, *weights}):
+        out[f"{weight:g}"] = evaluate(model, isolated, strings, list(DIGIT_WORDS), attention_weight=weight)
+        print(f"attention_weight {weight:g}:", json.dumps(out[f"{weight:g}"]), flush=True)
+    return out[f"{default:g}"], out
+
+
+def rescore(fsdd, folder, weights=()):
+    """Adds lexicon-constrained scores to the results of the CTC-headed models saved in `folder`
+    (and, for joint models, the lexicon transcripts rescored with the attention decoder)."""
     for name in sorted(os.listdir(folder)):
         label, speaker, seed = name[: -len(".keras")].rsplit("_", 2)
         path = os.path.join(RESULTS, f"speech_quality_{label}_{speaker}_{seed}.json")
@@ -108,6 +125,8 @@ def rescore(fsdd, folder):
         _, isolated, strings = fold_data(fsdd, speaker, record["config"]["connected"], record["seed"])
         record["lexicon"] = evaluate(model, isolated, strings, lexicon=list(DIGIT_WORDS))
         print(name, json.dumps(record["lexicon"]), flush=True)
+        if model.decoder is not None:
+            record["joint_lexicon"], record["joint_lexicon_weights"] = joint_lexicon(model, isolated, strings, weights)
         with open(path, "w") as f:
             json.dump(record, f, indent=1)
 
@@ -139,7 +158,8 @@ def run(fsdd, speaker, decoder, args):
               "load_average": os.getloadavg()}
     if model.ctc_head is not None:
         record["lexicon"] = evaluate(model, isolated, strings, lexicon=list(DIGIT_WORDS))
-    if decoder == "joint":  # the same model transcribing with its attention decoder
+    if decoder == "joint":  # lexicon transcripts rescored; the same model transcribing with its attention decoder
+        record["joint_lexicon"], record["joint_lexicon_weights"] = joint_lexicon(model, isolated, strings, args.attention_weights)
         model.decode_with = "attention"
         record["attention_head"] = evaluate(model, isolated, strings)
         model.decode_with = "ctc"
@@ -178,12 +198,14 @@ def report():
         return f"{r[part][key]:.1%}" if part in r else "–"
 
     print("| run | held-out speaker | epochs | isolated accuracy | connected WER | connected CER | "
-          "with the digit lexicon: isolated / WER | joint's attention head: isolated / WER | anchor (log-mel + LR) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+          "with the digit lexicon: isolated / WER | lexicon, rescored with the attention decoder: isolated / WER | "
+          "joint's attention head: isolated / WER | anchor (log-mel + LR) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {variant(r)} | {r['speaker']} | {r['epochs']} | {r['isolated_accuracy']:.1%} | "
               f"{r['connected_wer']:.1%} | {r['connected_cer']:.1%} | {scores(r, 'lexicon', 'isolated_accuracy')} / "
-              f"{scores(r, 'lexicon', 'connected_wer')} | {scores(r, 'attention_head', 'isolated_accuracy')} / "
+              f"{scores(r, 'lexicon', 'connected_wer')} | {scores(r, 'joint_lexicon', 'isolated_accuracy')} / "
+              f"{scores(r, 'joint_lexicon', 'connected_wer')} | {scores(r, 'attention_head', 'isolated_accuracy')} / "
               f"{scores(r, 'attention_head', 'connected_wer')} | {r['anchor_logmel_lr_accuracy']:.1%} |")
     for name in sorted({variant(r) for r in rows}):
         mine = [r for r in rows if variant(r) == name]
@@ -192,7 +214,7 @@ def report():
             return ("–" if not all(part in r for r in mine) else " / ".join(
                 f"{statistics.mean(r[part][k] for r in mine):.1%}" for k in ("isolated_accuracy", "connected_wer")))
         print(f"| **{name}: mean of {len(mine)} folds** | | | {mean['isolated_accuracy']:.1%} | {mean['connected_wer']:.1%} | | "
-              f"{means('lexicon')} | {means('attention_head')} | {mean['anchor_logmel_lr_accuracy']:.1%} |")
+              f"{means('lexicon')} | {means('joint_lexicon')} | {means('attention_head')} | {mean['anchor_logmel_lr_accuracy']:.1%} |")
 
 
 def main():
@@ -217,10 +239,12 @@ def main():
                         help="train with each utterance resampled by a random factor in [LOW, HIGH] (e.g. 0.9 1.1)")
     parser.add_argument("--save-models", metavar="DIR", help="also save each trained model here (.keras)")
     parser.add_argument("--rescore", metavar="DIR", help="add lexicon-constrained scores to the results of the models saved in DIR")
+    parser.add_argument("--attention-weights", type=float, nargs="+", default=(), metavar="W",
+                        help="joint models: also rescore lexicon transcripts at these attention weights (besides 1 - ctc_weight)")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
     if args.rescore:
-        rescore(load_fsdd(FSDD if os.path.isdir(FSDD) else None), args.rescore)
+        rescore(load_fsdd(FSDD if os.path.isdir(FSDD) else None), args.rescore, args.attention_weights)
     elif not args.report:
         fsdd = load_fsdd(FSDD if os.path.isdir(FSDD) else None)
         for speaker in args.folds or sorted(set(fsdd["speakers"])):

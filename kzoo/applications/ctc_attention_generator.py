@@ -30,10 +30,10 @@ from keras import ops
 from kzoo.applications.task import SequenceGenerator
 from kzoo.audio.batches import audio_inputs, pad_waveforms
 from kzoo.seq2seq.ctc import ctc_greedy_decode, ctc_loss, ctc_tf_beam_decode
-from kzoo.seq2seq.ctc_lexicon import ctc_lexicon_decode
+from kzoo.seq2seq.ctc_lexicon import ctc_lexicon_decode, word_edit_search
 from kzoo.seq2seq.decoder import AttentionDecoder
 from kzoo.seq2seq.samplers import BeamSampler
-from kzoo.text.tokenizer import END, UNK
+from kzoo.text.tokenizer import END, PAD, UNK
 from kzoo.training.distribute import num_replicas
 
 __all__ = ["CTCAttentionGenerator", "DECODERS"]
@@ -178,16 +178,61 @@ class CTCAttentionGenerator(SequenceGenerator):
         separator = vocabulary.index(" ") if " " in vocabulary else None
         return words, labels, separator
 
-    def lexicon_transcripts(self, records, lexicon_labels):
+    def check_attention_weight(self, attention_weight, lexicon):
+        """Checks `transcribe`'s `attention_weight` -> a float in [0, 1)."""
+        if isinstance(attention_weight, bool) or not isinstance(attention_weight, (int, float)) or not 0 <= attention_weight < 1:
+            raise ValueError(f"`attention_weight` must be a float in [0, 1). Received: attention_weight={attention_weight!r}")
+        if attention_weight and (lexicon is None or self.decoder_kind != "joint"):
+            raise ValueError(
+                "`attention_weight` rescores lexicon transcripts with the attention decoder: it needs a `lexicon` "
+                f"and a joint model. Received: attention_weight={attention_weight!r}, lexicon={lexicon!r}, "
+                f"decoder={self.decoder_kind!r}"
+            )
+        return float(attention_weight)
+
+    def lexicon_transcripts(self, records, lexicon_labels, audio=None, attention_weight=0.0):
         """Per record of `transcribe`, the words of the best CTC path through the lexicon
-        (`kzoo.seq2seq.ctc_lexicon`); the record's `tokens` become that transcript's characters."""
+        (`kzoo.seq2seq.ctc_lexicon`); the record's `tokens` become that transcript's characters.
+
+        With `attention_weight` w > 0 (joint models) that path is only the start of a search
+        (`word_edit_search`) for the word sequence of highest joint score
+        `(1 − w) · log p_ctc(y | x) + w · log p_attention(y | x)` (Watanabe et al. 2017, with
+        λ = 1 − w; `joint_scores`); `audio` is then the list of recordings of the records."""
         words, labels, separator = lexicon_labels
         texts = []
-        for record in records:
-            indices, _ = ctc_lexicon_decode(np.log(np.maximum(record["posteriogram"], 1e-30)), labels, separator, blank=0)
-            texts.append(" ".join(words[i] for i in indices))
+        for i, record in enumerate(records):
+            log_posteriors = np.log(np.maximum(record["posteriogram"], 1e-30))
+            indices, _ = ctc_lexicon_decode(log_posteriors, labels, separator, blank=0)
+            if attention_weight and indices:
+                start = self.decoder_start(self.preprocess(pad_waveforms([audio[i]])), training=False)
+
+                def score(candidates):
+                    spelled = [" ".join(words[k] for k in c) for c in candidates]
+                    return self.joint_scores(start, log_posteriors, spelled, attention_weight)
+
+                most = max(1, self.max_target_length // (1 + min(len(w) for w in labels)))
+                indices, _ = word_edit_search(indices, len(words), score, max_words=most, one_word=separator is None)
+            texts.append(" ".join(words[k] for k in indices))
             record["tokens"] = list(texts[-1])
         return texts
+
+    def joint_scores(self, start, log_posteriors, texts, attention_weight):
+        """Joint scores `(1 − w) · log p_ctc(y | x) + w · log p_attention(y | x)` of transcripts
+        `texts` of one recording: `start` is its `decoder_start` (memory, mask, states) and
+        `log_posteriors (frames, characters)` its CTC head's log-posteriors. `log p_ctc` sums over
+        every alignment (`kzoo.seq2seq.ctc.ctc_loss`); `log p_attention` is the teacher-forced
+        log-likelihood of the characters and `[END]`. Returns float64 `(len(texts),)`."""
+        n = len(texts)
+        labels = self.target_tokenizer(tf.constant(texts))
+        tiled = tf.repeat(tf.constant(log_posteriors[None], tf.float32), n, axis=0)
+        log_ctc = -ctc_loss(labels, tiled, tf.fill([n], len(log_posteriors))).numpy()
+        ids = self.target_tokenizer(tf.constant(texts), add_start=True, add_end=True)
+        memory, memory_mask, states = tf.nest.map_structure(lambda t: tf.repeat(t, n, axis=0), start)
+        logits = self.teacher_forced(memory, memory_mask, states, ids[:, :-1], training=False)
+        target = ids[:, 1:]
+        log_p = tf.gather(tf.nn.log_softmax(tf.cast(logits, tf.float32)), target, batch_dims=2)
+        log_att = tf.reduce_sum(tf.where(target != PAD, log_p, 0.0), axis=1).numpy()
+        return (1 - attention_weight) * log_ctc.astype(np.float64) + attention_weight * log_att.astype(np.float64)
 
     def ctc_posteriors(self, audio, sample_rate=None):
         """Per recording, the CTC head's posteriors `(frames, characters)` (blank = id 0), for

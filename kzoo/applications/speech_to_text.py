@@ -194,7 +194,8 @@ class SpeechToText(CTCAttentionGenerator):
     raw_batches = staticmethod(speech_batches)  # the datasets `fit` takes -> batches
 
     # === Transcription ===
-    def transcribe(self, audio, sample_rate=None, beam_width=1, length_penalty=0.0, return_attention=False, lexicon=None):
+    def transcribe(self, audio, sample_rate=None, beam_width=1, length_penalty=0.0, return_attention=False, lexicon=None,
+                   attention_weight=0.0):
         """Transcribes one recording or a batch.
 
         Args:
@@ -210,6 +211,10 @@ class SpeechToText(CTCAttentionGenerator):
                 `frame_seconds`. A recording longer than `max_chunk_seconds` gives a dict
                 `{"chunks": [record, ...]}`.
             lexicon: a list of words, to transcribe only these (`kzoo.seq2seq.ctc_lexicon`).
+            attention_weight: with a lexicon, a joint model's weight `w` in [0, 1) of the
+                attention decoder in the joint score `(1 − w) · log p_ctc + w · log p_attention`
+                (Watanabe et al. 2017) of the word sequences searched from the best CTC path
+                (`CTCAttentionGenerator.lexicon_transcripts`); 0 keeps the best CTC path.
 
         Returns:
             A string for one recording, a list for a batch (and the records).
@@ -218,10 +223,11 @@ class SpeechToText(CTCAttentionGenerator):
         waveforms, single = audio_inputs(audio, sample_rate, self.sample_rate)
         pieces, owners = split_long(waveforms, self.sample_rate, self.max_chunk_seconds)
         constrain = lexicon is not None and self.lexicon_labels(lexicon, beam_width)
+        attention_weight = self.check_attention_weight(attention_weight, lexicon)
         keep = return_attention or lexicon is not None
         result = self.generate(pieces, beam_width, None, length_penalty, keep) if pieces else []
         texts, records = result if keep and pieces else (result, [])
-        texts = self.lexicon_transcripts(records, constrain) if constrain else texts
+        texts = self.lexicon_transcripts(records, constrain, pieces, attention_weight) if constrain else texts
         joined = join_pieces(texts, owners, len(waveforms))
         if not return_attention:
             return joined[0] if single else joined

@@ -3,7 +3,7 @@
 from kzoo.seq2seq import samplers, schedules
 from kzoo.seq2seq.bridge import MeanBridge
 from kzoo.seq2seq.ctc import ctc_beam_decode, ctc_greedy_decode, ctc_loss, ctc_prefix_beam_search
-from kzoo.seq2seq.ctc_lexicon import ctc_lexicon_decode
+from kzoo.seq2seq.ctc_lexicon import ctc_lexicon_decode, word_edit_search
 from kzoo.seq2seq.decoder import ATTENTION_KINDS, AttentionDecoder
 from kzoo.seq2seq.encoder import RNNEncoder
 from kzoo.seq2seq.losses import MaskedSparseCrossEntropy, MaskedTokenAccuracy, sampled_softmax_loss
@@ -29,6 +29,7 @@ __all__ = [
     "ctc_prefix_beam_search",
     "ctc_beam_decode",
     "ctc_lexicon_decode",
+    "word_edit_search",
     "LexicalShortlist",
     "lexical_shortlist",
     "shortlist_candidates",

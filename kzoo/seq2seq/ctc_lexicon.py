@@ -15,14 +15,23 @@ The result is the word sequence of the single most probable path (Viterbi, max o
 which approximates the most probable word sequence (a sum over its alignments) the way the best
 path approximates it in greedy CTC decoding; it is exact for the path score it reports.
 
+`word_edit_search` refines such a start under another score of whole word sequences (for example
+the joint CTC and attention score of Watanabe et al. 2017, which no path search can compute
+frame by frame): hill climbing over single-word edits (a substitution, a deletion or an
+insertion of one lexicon word), moving to the best neighbour while it scores higher. It ends on a
+local maximum of the score, which need not be the global one; with one word per recording it
+scores every lexicon word and is exact.
+
 References:
     Graves, Fernández, Gomez, Schmidhuber (2006), "Connectionist Temporal Classification".
     Mohri, Pereira, Riley (2002), "Weighted finite-state transducers in speech recognition".
+    Watanabe, Hori, Kim, Hershey, Hayashi (2017), "Hybrid CTC/Attention Architecture for
+    End-to-End Speech Recognition".
 """
 
 import numpy as np
 
-__all__ = ["ctc_lexicon_decode"]
+__all__ = ["ctc_lexicon_decode", "word_edit_search"]
 
 
 def _graph(words, separator, blank):
@@ -127,3 +136,61 @@ def ctc_lexicon_decode(log_probs, words, separator=None, blank=0):
     path.reverse()
     decoded = [int(entry_word[s]) for t, s in enumerate(path) if entry_word[s] >= 0 and (t == 0 or path[t - 1] != s)]
     return decoded, float(total[state])
+
+
+def _neighbours(words, num_words, max_words):
+    """The word sequences one edit away from `words` (a tuple of word indices), none empty."""
+    out = set()
+    for i, current in enumerate(words):
+        out.update(words[:i] + (k,) + words[i + 1 :] for k in range(num_words) if k != current)
+        if len(words) > 1:
+            out.add(words[:i] + words[i + 1 :])
+    if len(words) < max_words:
+        out.update(words[:i] + (k,) + words[i:] for i in range(len(words) + 1) for k in range(num_words))
+    return sorted(out)
+
+
+def word_edit_search(start, num_words, score, max_words=None, one_word=False, max_rounds=20):
+    """The best word sequence near `start` under `score`, by hill climbing over single-word edits.
+
+    Args:
+        start: the first word sequence, a list of word indices (e.g. `ctc_lexicon_decode`'s);
+            an empty start is returned as it is (no frames to read).
+        num_words: the lexicon size (word indices are `0 .. num_words - 1`).
+        score: a function from a list of word-index tuples to their scores (higher is better).
+        max_words: the longest sequence to consider (None: no limit).
+        one_word: score every single word and return the best (recordings of one word).
+        max_rounds: most moves (each scores every neighbour of the current sequence once).
+
+    Returns:
+        `(indices, score)`: a list of word indices and its score.
+
+    Examples:
+        >>> target = (2, 0, 1)
+        >>> def closeness(candidates):  # minus the number of positions that differ from target
+        ...     return [-(abs(len(c) - 3) + sum(a != b for a, b in zip(c, target))) for c in candidates]
+        >>> word_edit_search([2, 1], num_words=3, score=closeness)
+        ([2, 0, 1], 0.0)
+    """
+    if isinstance(num_words, bool) or not isinstance(num_words, int) or num_words < 1:
+        raise ValueError(f"`num_words` must be a positive int. Received: num_words={num_words!r}")
+    if any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < num_words for k in start):
+        raise ValueError(f"`start` must be word indices in [0, {num_words}). Received: start={list(start)!r}")
+    if not len(start):
+        return [], float("-inf")
+    if one_word:
+        candidates = [(k,) for k in range(num_words)]
+        scores = np.asarray(score(candidates), np.float64)
+        best = int(np.argmax(scores))
+        return list(candidates[best]), float(scores[best])
+    max_words = float("inf") if max_words is None else max_words
+    current = tuple(int(k) for k in start)
+    best = float(np.asarray(score([current]), np.float64)[0])
+    for _ in range(max_rounds):
+        candidates = _neighbours(current, num_words, max_words)
+        scores = np.asarray(score(candidates), np.float64)
+        i = int(np.argmax(scores))
+        if not scores[i] > best:
+            break
+        current, best = candidates[i], float(scores[i])
+    return list(current), best

@@ -137,6 +137,56 @@ def test_lexicon_decoding_is_the_best_path_through_the_lexicon(trained):
         joint.transcribe(audio[0], lexicon=["a"])
 
 
+def test_joint_lexicon_rescoring_scores_and_search(trained):
+    model = trained["joint"]
+    audio, texts = toy_corpus(6, seed=9)
+    lexicon = ["a", "b", "c", "ab", "ca"]
+    vocabulary = model.target_tokenizer.vocabulary
+    w = 0.6
+    posteriors = model.ctc_posteriors(audio)
+    # The joint score against its parts computed another way: TensorFlow's CTC loss on the
+    # posteriors and the log-likelihood of the teacher-forced decoder of the full forward pass.
+    waves, lengths = pad_waveforms([audio[0]])
+    start = model.decoder_start(model.preprocess((waves, lengths)), training=False)
+    log_post = np.log(np.maximum(posteriors[0], 1e-30))
+    candidates = ["a b", "ca", "b b c"]
+    for text, actual in zip(candidates, model.joint_scores(start, log_post, candidates, w)):
+        labels = [[vocabulary.index(c) for c in text]]
+        log_ctc = -float(tf.nn.ctc_loss(labels, log_post[None], [len(labels[0])], [len(log_post)],
+                                        logits_time_major=False, blank_index=0)[0])
+        ids = [2] + [vocabulary.index(c) for c in text] + [3]
+        logits = model(((tf.constant(waves), tf.constant(lengths)), tf.constant([ids[:-1]])))["logits"][0].numpy()
+        log_softmax = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        log_att = sum(log_softmax[t, token] for t, token in enumerate(ids[1:]))
+        np.testing.assert_allclose(actual, (1 - w) * log_ctc + w * log_att, rtol=1e-4)
+    # The rescored transcript scores at least as high as the best CTC path's, and no single
+    # word edit of it scores higher (the search ends on a local maximum).
+    plain = model.transcribe(audio, lexicon=lexicon)
+    assert model.transcribe(audio, lexicon=lexicon, attention_weight=0.0) == plain
+    joint, records = model.transcribe(audio, lexicon=lexicon, attention_weight=w, return_attention=True)
+    for i, (text, before, record) in enumerate(zip(joint, plain, records)):
+        waves, lengths = pad_waveforms([audio[i]])
+        start = model.decoder_start(model.preprocess((waves, lengths)), training=False)
+        log_post = np.log(np.maximum(posteriors[i], 1e-30))
+        words = text.split()
+        edits = {" ".join(words[:j] + [k] + words[j + 1 :]) for j in range(len(words)) for k in lexicon}
+        edits |= {" ".join(words[:j] + [k] + words[j:]) for j in range(len(words) + 1) for k in lexicon}
+        edits |= {" ".join(words[:j] + words[j + 1 :]) for j in range(len(words)) if len(words) > 1}
+        own, previous, *others = model.joint_scores(start, log_post, [text, before, *sorted(edits - {text})], w)
+        assert own >= previous and own >= max(others) - 1e-6, (text, before)
+        assert record["tokens"] == list(text) and set(words) <= set(lexicon)
+    errors = [
+        (dict(lexicon=["a"], attention_weight=1.0), r"`attention_weight` must be a float in \[0, 1\)"),
+        (dict(lexicon=["a"], attention_weight=True), "`attention_weight` must be a float"),
+        (dict(attention_weight=0.5), "needs a `lexicon` and a joint model"),
+    ]
+    for kwargs, message in errors:
+        with pytest.raises(ValueError, match=message):
+            model.transcribe(audio[0], **kwargs)
+    with pytest.raises(ValueError, match="decoder='ctc'"):
+        trained["ctc"].transcribe(audio[0], lexicon=["a"], attention_weight=0.5)
+
+
 def test_joint_attention_records_and_beam_search(trained):
     audio, texts = toy_corpus(6, seed=5)
     with decoding_with(trained["joint"], "attention") as model:

@@ -1,12 +1,13 @@
 """Lexicon-constrained CTC decoding against brute force: every word sequence scored by its own
-best CTC path (a plain Viterbi over the label sequence with blanks, written here)."""
+best CTC path (a plain Viterbi over the label sequence with blanks, written here); the word-edit
+search against edit distances and its local-maximum guarantee."""
 
 import itertools
 
 import numpy as np
 import pytest
 
-from kzoo.seq2seq.ctc_lexicon import ctc_lexicon_decode
+from kzoo.seq2seq.ctc_lexicon import ctc_lexicon_decode, word_edit_search
 
 BLANK, A, B, SPACE = 0, 1, 2, 3
 
@@ -113,3 +114,87 @@ def test_bad_lexicon(kwargs, message):
 def test_bad_log_probs():
     with pytest.raises(ValueError, match=r"2-D \(frames, labels\).*shape=\(4,\)"):
         ctc_lexicon_decode(np.zeros(4), [[A]])
+
+
+def edit_distance(a, b):
+    """Levenshtein distance between two sequences (dynamic programming, written here)."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
+    return row[-1]
+
+
+def all_edits(words, num_words):
+    """Every sequence one substitution, deletion or insertion away (written independently)."""
+    out = set()
+    for i in range(len(words) + 1):
+        for k in range(num_words):
+            out.add(words[:i] + (k,) + words[i:])
+            if i < len(words):
+                out.add(words[:i] + (k,) + words[i + 1 :])
+        if i < len(words) and len(words) > 1:
+            out.add(words[:i] + words[i + 1 :])
+    out.discard(words)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_word_edit_search_walks_to_the_nearest_sequence(seed):
+    # Under minus the edit distance to a target, some single edit always comes one step nearer:
+    # the search must end on the target from any start, one edit per round.
+    rng = np.random.default_rng(seed)
+    target = tuple(int(k) for k in rng.integers(0, 5, rng.integers(1, 7)))
+    start = [int(k) for k in rng.integers(0, 5, rng.integers(1, 7))]
+    calls = []
+
+    def score(candidates):
+        calls.append(len(candidates))
+        return [-edit_distance(c, target) for c in candidates]
+
+    found, value = word_edit_search(start, num_words=5, score=score)
+    assert tuple(found) == target and value == 0
+    assert len(calls) == 1 + edit_distance(start, target) + 1  # the start, a move per edit, a last look
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_word_edit_search_ends_on_a_local_maximum(seed):
+    rng = np.random.default_rng(seed)
+    table = {}
+
+    def score(candidates):  # a random but fixed score per sequence
+        return [table.setdefault(c, float(rng.normal())) for c in candidates]
+
+    start = [int(k) for k in rng.integers(0, 4, 3)]
+    found, value = word_edit_search(start, num_words=4, score=score, max_words=5)
+    found = tuple(found)
+    assert value == table[found] >= table[tuple(start)]
+    neighbours = [n for n in all_edits(found, 4) if len(n) <= 5]
+    assert max(score(neighbours)) <= value  # no single edit scores higher
+    assert all(len(c) <= 5 for c in table)  # never looked past max_words
+
+
+def test_word_edit_search_one_word_scores_every_word():
+    seen = []
+
+    def score(candidates):
+        seen.extend(candidates)
+        return [{(0,): -3.0, (1,): -1.0, (2,): -2.0}[c] for c in candidates]
+
+    assert word_edit_search([2], 3, score, one_word=True) == ([1], -1.0)
+    assert sorted(seen) == [(0,), (1,), (2,)]
+    assert word_edit_search([], 3, score) == ([], float("-inf"))  # too few frames: nothing to search
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(start=[0], num_words=0), "`num_words` must be a positive int"),
+        (dict(start=[3], num_words=3), r"`start` must be word indices in \[0, 3\)"),
+        (dict(start=[-1], num_words=3), "`start` must be word indices"),
+    ],
+)
+def test_word_edit_search_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        word_edit_search(score=lambda c: [0.0] * len(c), **kwargs)
