@@ -185,7 +185,8 @@ def variant(r):
             + (f", warp {warp[0]:g}-{warp[1]:g}" if warp else "") + (f", dropout {dropout:g}" if dropout else "")
             + (f", weights averaged ({ema:g})" if ema else "")
             + (f", {config['conv_layers']} more convolutions" if config.get("conv_layers") else "")
-            + (f", {config['units']} units" if config.get("units", 192) != 192 else ""))
+            + (f", {config['units']} units" if config.get("units", 192) != 192 else "")
+            + (f" ({r['run']})" if "run" in r else ""))
 
 
 def report():

@@ -27,13 +27,13 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from kzoo.applications.task import SequenceGenerator
+from kzoo.applications.task import SequenceGenerator, own_identity
 from kzoo.audio.batches import audio_inputs, pad_waveforms
-from kzoo.seq2seq.ctc import ctc_greedy_decode, ctc_loss, ctc_tf_beam_decode
+from kzoo.seq2seq.ctc import ctc_greedy_decode, ctc_log_likelihoods, ctc_loss, ctc_tf_beam_decode
 from kzoo.seq2seq.ctc_lexicon import ctc_lexicon_decode, word_edit_search
 from kzoo.seq2seq.decoder import AttentionDecoder
 from kzoo.seq2seq.samplers import BeamSampler
-from kzoo.text.tokenizer import END, PAD, UNK
+from kzoo.text.tokenizer import END, PAD, START, UNK
 from kzoo.training.distribute import num_replicas
 
 __all__ = ["CTCAttentionGenerator", "DECODERS"]
@@ -199,16 +199,16 @@ class CTCAttentionGenerator(SequenceGenerator):
         `(1 − w) · log p_ctc(y | x) + w · log p_attention(y | x)` (Watanabe et al. 2017, with
         λ = 1 − w; `joint_scores`); `audio` is then the list of recordings of the records."""
         words, labels, separator = lexicon_labels
+        starts = self._decoder_starts(audio) if attention_weight else None
         texts = []
         for i, record in enumerate(records):
             log_posteriors = np.log(np.maximum(record["posteriogram"], 1e-30))
             indices, _ = ctc_lexicon_decode(log_posteriors, labels, separator, blank=0)
             if attention_weight and indices:
-                start = self.decoder_start(self.preprocess(pad_waveforms([audio[i]])), training=False)
 
                 def score(candidates):
-                    spelled = [" ".join(words[k] for k in c) for c in candidates]
-                    return self.joint_scores(start, log_posteriors, spelled, attention_weight)
+                    spelled = [sum(([separator] * (j > 0) + labels[k] for j, k in enumerate(c)), []) for c in candidates]
+                    return self.joint_scores(starts[i], log_posteriors, spelled, attention_weight)
 
                 most = max(1, self.max_target_length // (1 + min(len(w) for w in labels)))
                 indices, _ = word_edit_search(indices, len(words), score, max_words=most, one_word=separator is None)
@@ -216,23 +216,49 @@ class CTCAttentionGenerator(SequenceGenerator):
             record["tokens"] = list(texts[-1])
         return texts
 
-    def joint_scores(self, start, log_posteriors, texts, attention_weight):
+    def _decoder_starts(self, audio, batch_size=32):
+        """Per recording, its `decoder_start`: memory and mask `(1, frames, ...)` cut to its own
+        frames, and the decoder's initial states; encoded in padded batches."""
+        functions = self._decode_functions.functions
+        if "decoder_start" not in functions:
+            functions["decoder_start"] = tf.function(
+                own_identity(lambda raw: self.decoder_start(self.preprocess(raw), training=False)), reduce_retracing=True
+            )
+        starts = []
+        for first in range(0, len(audio), batch_size):
+            memory, mask, states = functions["decoder_start"](tuple(map(tf.constant, pad_waveforms(audio[first : first + batch_size]))))
+            for j, frames in enumerate(ops.convert_to_numpy(ops.sum(ops.cast(mask, "int32"), axis=1))):
+                row = tf.nest.map_structure(lambda t: t[j : j + 1], states)
+                starts.append((memory[j : j + 1, :frames], mask[j : j + 1, :frames], row))
+        return starts
+
+    def joint_scores(self, start, log_posteriors, labels, attention_weight):
         """Joint scores `(1 − w) · log p_ctc(y | x) + w · log p_attention(y | x)` of transcripts
-        `texts` of one recording: `start` is its `decoder_start` (memory, mask, states) and
-        `log_posteriors (frames, characters)` its CTC head's log-posteriors. `log p_ctc` sums over
-        every alignment (`kzoo.seq2seq.ctc.ctc_loss`); `log p_attention` is the teacher-forced
-        log-likelihood of the characters and `[END]`. Returns float64 `(len(texts),)`."""
-        n = len(texts)
-        labels = self.target_tokenizer(tf.constant(texts))
-        tiled = tf.repeat(tf.constant(log_posteriors[None], tf.float32), n, axis=0)
-        log_ctc = -ctc_loss(labels, tiled, tf.fill([n], len(log_posteriors))).numpy()
-        ids = self.target_tokenizer(tf.constant(texts), add_start=True, add_end=True)
-        memory, memory_mask, states = tf.nest.map_structure(lambda t: tf.repeat(t, n, axis=0), start)
-        logits = self.teacher_forced(memory, memory_mask, states, ids[:, :-1], training=False)
-        target = ids[:, 1:]
-        log_p = tf.gather(tf.nn.log_softmax(tf.cast(logits, tf.float32)), target, batch_dims=2)
-        log_att = tf.reduce_sum(tf.where(target != PAD, log_p, 0.0), axis=1).numpy()
-        return (1 - attention_weight) * log_ctc.astype(np.float64) + attention_weight * log_att.astype(np.float64)
+        of one recording, given as character-id sequences `labels`: `start` is its
+        `decoder_start` (memory, mask, states) and `log_posteriors (frames, characters)` its CTC
+        head's log-posteriors. `log p_ctc` sums over every alignment
+        (`kzoo.seq2seq.ctc.ctc_log_likelihoods`); `log p_attention` is the teacher-forced
+        log-likelihood of the characters and `[END]`. Returns float64 `(len(labels),)`."""
+        log_ctc = ctc_log_likelihoods(log_posteriors, labels, blank=0)
+        width = max(len(row) for row in labels) + 2
+        ids = np.full((len(labels), width), PAD, np.int32)
+        for row, label in zip(ids, labels):
+            row[: len(label) + 2] = [START, *label, END]
+        if "attention_log_likelihoods" not in self._decode_functions.functions:
+
+            def attention_log_likelihoods(memory, memory_mask, states, ids):
+                count = tf.shape(ids)[0]
+                memory, memory_mask, states = tf.nest.map_structure(lambda t: tf.repeat(t, count, axis=0), (memory, memory_mask, states))
+                logits = self.teacher_forced(memory, memory_mask, states, ids[:, :-1], training=False)
+                target = ids[:, 1:]
+                log_p = tf.gather(tf.nn.log_softmax(tf.cast(logits, tf.float32)), target, batch_dims=2)
+                return tf.reduce_sum(tf.where(target != PAD, log_p, 0.0), axis=1)
+
+            self._decode_functions.functions["attention_log_likelihoods"] = tf.function(
+                own_identity(attention_log_likelihoods), reduce_retracing=True
+            )
+        log_att = self._decode_functions.functions["attention_log_likelihoods"](*start, tf.constant(ids)).numpy()
+        return (1 - attention_weight) * log_ctc + attention_weight * log_att.astype(np.float64)
 
     def ctc_posteriors(self, audio, sample_rate=None):
         """Per recording, the CTC head's posteriors `(frames, characters)` (blank = id 0), for

@@ -2,7 +2,7 @@
 
 from kzoo.seq2seq import samplers, schedules
 from kzoo.seq2seq.bridge import MeanBridge
-from kzoo.seq2seq.ctc import ctc_beam_decode, ctc_greedy_decode, ctc_loss, ctc_prefix_beam_search
+from kzoo.seq2seq.ctc import ctc_beam_decode, ctc_greedy_decode, ctc_log_likelihoods, ctc_loss, ctc_prefix_beam_search
 from kzoo.seq2seq.ctc_lexicon import ctc_lexicon_decode, word_edit_search
 from kzoo.seq2seq.decoder import ATTENTION_KINDS, AttentionDecoder
 from kzoo.seq2seq.encoder import RNNEncoder
@@ -25,6 +25,7 @@ __all__ = [
     "RandomSampler",
     "BeamSampler",
     "ctc_loss",
+    "ctc_log_likelihoods",
     "ctc_greedy_decode",
     "ctc_prefix_beam_search",
     "ctc_beam_decode",

@@ -9,6 +9,8 @@ forward (alpha) recursion over the label with a blank before, between and after 
 as the blank (see `kzoo.text.CharacterTokenizer`).
 
 - `ctc_loss`: per-example negative log-likelihood with `tf.nn.ctc_loss` (dense labels).
+- `ctc_log_likelihoods`: NumPy `log p(labels | x)` of many label sequences for one utterance (the
+  same forward recursion, vectorised over the sequences): scoring candidate transcripts.
 - `ctc_greedy_decode`: best path (argmax per frame), collapsed, in graph with TFLite builtin ops
   only (no `tf.nn.ctc_greedy_decoder`, no dynamic-size TensorArrays), so it exports with a model.
 - `ctc_tf_beam_decode`: TensorFlow's prefix beam search (`tf.nn.ctc_beam_search_decoder`), in graph
@@ -32,7 +34,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["ctc_loss", "ctc_greedy_decode", "ctc_tf_beam_decode", "ctc_prefix_beam_search", "ctc_beam_decode"]
+__all__ = ["ctc_loss", "ctc_log_likelihoods", "ctc_greedy_decode", "ctc_tf_beam_decode", "ctc_prefix_beam_search", "ctc_beam_decode"]
 
 PAD = 0  # the padding id of label rows and decoded rows (kzoo's tokenizers use 0 for padding)
 
@@ -83,6 +85,65 @@ def ctc_loss(labels, logits, logit_lengths, blank=0):
         logits_time_major=False,
         blank_index=blank,
     )
+
+
+def ctc_log_likelihoods(log_probs, labels, blank=0):
+    """`log p(label sequence | x)` of each of `labels` under one utterance's CTC log-probabilities.
+
+    The forward (alpha) recursion of Graves et al. (2006) in log space, over every sequence at
+    once: the sequences are extended with a blank before, between and after their labels, a state
+    takes its own score, its predecessor's and, for a label unlike the one two states back, the
+    score from across the blank. Unlike `ctc_loss` in eager TensorFlow (a Python loop over
+    frames that also computes the gradient) this costs one NumPy step per frame.
+
+    Args:
+        log_probs: float `(frames, classes)` log-probabilities (each row sums to 1 in probability).
+        labels: a list of label-id sequences (blank excluded).
+        blank: the blank class.
+
+    Returns:
+        float64 `(len(labels),)`; `-inf` for a sequence no path of `frames` can produce.
+
+    Examples:
+        >>> import numpy as np
+        >>> frames = np.log([[0.5, 0.5], [0.5, 0.5]])  # classes (blank, a); paths "a-", "-a", "aa"
+        >>> np.exp(ctc_log_likelihoods(frames, [[1], [1, 1]])).round(4).tolist()
+        [0.75, 0.0]
+    """
+    log_probs = np.asarray(log_probs, np.float64)
+    if log_probs.ndim != 2:
+        raise ValueError(f"`log_probs` must be 2-D (frames, classes). Received: shape={log_probs.shape}")
+    _check_blank(blank, log_probs.shape[1])
+    labels = [[int(c) for c in label] for label in labels]
+    bad = [c for label in labels for c in label if not 0 <= c < log_probs.shape[1] or c == blank]
+    if bad:
+        raise ValueError(f"`labels` must hold class ids in [0, {log_probs.shape[1]}) other than the blank ({blank}). Received: {bad[0]}")
+    if not labels:
+        return np.zeros(0)
+    if not len(log_probs):
+        return np.array([0.0 if not label else -np.inf for label in labels])
+    width = 2 * max(len(label) for label in labels) + 1
+    extended = np.full((len(labels), width), blank)
+    for i, label in enumerate(labels):
+        extended[i, 1 : 2 * len(label) : 2] = label
+    states = np.arange(width)[None, :]
+    lengths = np.array([2 * len(label) + 1 for label in labels])[:, None]
+    valid = states < lengths  # (N, S)
+    two_back = np.concatenate([np.full((len(labels), 2), -1), extended[:, :-2]], axis=1)
+    skip = (extended != blank) & (extended != two_back)  # may come from two states back
+    alpha = np.where(states < 2, log_probs[0][extended], -np.inf)
+    alpha[~valid] = -np.inf
+    for frame in log_probs[1:]:
+        one = np.concatenate([np.full((len(labels), 1), -np.inf), alpha[:, :-1]], axis=1)
+        two = np.concatenate([np.full((len(labels), 2), -np.inf), alpha[:, :-2]], axis=1)
+        two = np.where(skip, two, -np.inf)
+        with np.errstate(invalid="ignore"):
+            alpha = np.logaddexp(np.logaddexp(alpha, one), two) + frame[extended]
+        alpha[~valid] = -np.inf
+    rows = np.arange(len(labels))
+    last = alpha[rows, lengths[:, 0] - 1]
+    before = np.where(lengths[:, 0] > 1, alpha[rows, np.maximum(lengths[:, 0] - 2, 0)], -np.inf)
+    return np.logaddexp(last, before)
 
 
 def ctc_greedy_decode(logits, logit_lengths, blank=0):

@@ -150,8 +150,12 @@ def test_joint_lexicon_rescoring_scores_and_search(trained):
     start = model.decoder_start(model.preprocess((waves, lengths)), training=False)
     log_post = np.log(np.maximum(posteriors[0], 1e-30))
     candidates = ["a b", "ca", "b b c"]
-    for text, actual in zip(candidates, model.joint_scores(start, log_post, candidates, w)):
-        labels = [[vocabulary.index(c) for c in text]]
+
+    def spell(texts):
+        return [[vocabulary.index(c) for c in text] for text in texts]
+
+    for text, actual in zip(candidates, model.joint_scores(start, log_post, spell(candidates), w)):
+        labels = spell([text])
         log_ctc = -float(tf.nn.ctc_loss(labels, log_post[None], [len(labels[0])], [len(log_post)],
                                         logits_time_major=False, blank_index=0)[0])
         ids = [2] + [vocabulary.index(c) for c in text] + [3]
@@ -172,7 +176,7 @@ def test_joint_lexicon_rescoring_scores_and_search(trained):
         edits = {" ".join(words[:j] + [k] + words[j + 1 :]) for j in range(len(words)) for k in lexicon}
         edits |= {" ".join(words[:j] + [k] + words[j:]) for j in range(len(words) + 1) for k in lexicon}
         edits |= {" ".join(words[:j] + words[j + 1 :]) for j in range(len(words)) if len(words) > 1}
-        own, previous, *others = model.joint_scores(start, log_post, [text, before, *sorted(edits - {text})], w)
+        own, previous, *others = model.joint_scores(start, log_post, spell([text, before, *sorted(edits - {text})]), w)
         assert own >= previous and own >= max(others) - 1e-6, (text, before)
         assert record["tokens"] == list(text) and set(words) <= set(lexicon)
     errors = [

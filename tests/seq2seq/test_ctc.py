@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from kzoo.export import litert
-from kzoo.seq2seq import ctc_beam_decode, ctc_greedy_decode, ctc_loss, ctc_prefix_beam_search
+from kzoo.seq2seq import ctc_beam_decode, ctc_greedy_decode, ctc_log_likelihoods, ctc_loss, ctc_prefix_beam_search
 
 
 # === NumPy references, by hand ===
@@ -88,6 +88,22 @@ def test_ctc_loss_blank_last_and_repeats_needing_a_blank():
     for row, label in enumerate([(1, 1), (1,)]):
         log_probs = log_softmax(logits[row])
         np.testing.assert_allclose(loss[row], -brute_force(log_probs, blank=2)[label], rtol=1e-5)
+
+
+@pytest.mark.parametrize("blank", [0, 2])
+def test_log_likelihoods_of_many_labels_match_brute_force_and_the_loss(blank):
+    rng = np.random.default_rng(3 + blank)
+    log_probs = log_softmax(rng.normal(size=(5, 3)))
+    totals = brute_force(log_probs, blank=blank)
+    labels = [label for label in totals if label] + [(1, 1, 1, 1)]  # every readable one, one infeasible
+    actual = ctc_log_likelihoods(log_probs, labels, blank=blank)
+    for label, value in zip(labels, actual):
+        np.testing.assert_allclose(value, totals.get(label, -np.inf), rtol=1e-10)
+        np.testing.assert_allclose(value, forward_log_prob(log_probs, label, blank), rtol=1e-10)
+    assert len(labels) > 20 and actual[-1] == -np.inf  # "aaaa" needs 7 frames ("a-a-a-a")
+    i = next(i for i, label in enumerate(labels) if 0 not in label and len(label) > 1)  # 0 pads ctc_loss rows
+    loss = ctc_loss([list(labels[i])], log_probs[None].astype("float32"), [5], blank=blank).numpy()[0]
+    np.testing.assert_allclose(-actual[i], loss, rtol=1e-5)
 
 
 def test_infeasible_label_gives_a_large_finite_loss_not_inf():
