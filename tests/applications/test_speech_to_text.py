@@ -66,16 +66,17 @@ def trained():
         model = SpeechToText(decoder=decoder, **TINY)
         model.adapt(texts)
         model.compile(learning_rate=1e-2)
-        model.fit(audio, texts, batch_size=16, epochs=25 if decoder == "ctc" else 30, verbose=0)
+        model.fit(audio, texts, batch_size=16, epochs=25 if decoder == "ctc" else 40, verbose=0)
         models[decoder] = model
     return models
 
 
 def test_ctc_and_joint_models_learn_the_toy_corpus(trained):
     audio, texts = toy_corpus(40, seed=7)
-    # Measured: CER 0.05 (ctc); joint 0.17-0.28 from its attention decoder, depending on the
-    # machine's floating-point kernels (0.28 on an AVX-512 Xeon, also without oneDNN); untrained ~1.0.
-    for decoder, head, bar in (("ctc", "ctc", 0.1), ("joint", "ctc", 0.15), ("joint", "attention", 0.35)):
+    # Measured: CER 0.03 (ctc), joint 0.03 from its CTC head and 0.13 from its attention decoder;
+    # untrained ~1.0. After 30 epochs the attention decoder scored 0.17 on one machine and 0.28 on
+    # another (floating-point kernels differ), hence 40 epochs.
+    for decoder, head, bar in (("ctc", "ctc", 0.1), ("joint", "ctc", 0.15), ("joint", "attention", 0.25)):
         with decoding_with(trained[decoder], head) as model:
             scores = score_texts(model.transcribe(audio), texts, metrics=("cer",))
         assert scores["cer"] < bar, (decoder, head, scores)
