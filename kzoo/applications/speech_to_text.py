@@ -39,7 +39,14 @@ class SpeechToText(CTCAttentionGenerator):
         filters: channels of the encoder's convolutions.
         conv_layers: 3x3 convolutions (stride 1) over time and frequency before the subsampling
             ones (0 by default; see `kzoo.audio.speech_encoder.SpeechEncoder`).
-        encoder_units, encoder_layers: BiLSTM units per direction and layers.
+        encoder_units, encoder_layers: BiLSTM units per direction and layers (with the "conv"
+            context: blocks of `2·encoder_units` channels).
+        frequency_pooling: a max-pool of 2 mel bands after each of the `conv_layers`
+            convolutions (invariance to small formant shifts between voices).
+        encoder_context: "bilstm" (default) or "conv": residual 1-D convolutions over time
+            instead of the BiLSTMs (Wav2Letter-style, cheaper per step on a CPU; see
+            `kzoo.audio.speech_encoder`).
+        context_kernel: frames each convolution of the "conv" context reads (odd, >= 3).
         units, embedding_dim: the attention decoder's LSTM units and character embedding size.
         score: the attention score ("concat" is Bahdanau's additive score, as in LAS).
         spec_augment: SpecAugment masks in training.
@@ -95,6 +102,9 @@ class SpeechToText(CTCAttentionGenerator):
         speed_perturbation=None,
         frequency_warp=None,
         conv_layers=0,
+        encoder_context="bilstm",
+        context_kernel=5,
+        frequency_pooling=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -102,6 +112,8 @@ class SpeechToText(CTCAttentionGenerator):
             raise ValueError(f"`decoder` must be one of {DECODERS}. Received: decoder={decoder!r}")
         if isinstance(ctc_weight, bool) or not isinstance(ctc_weight, (int, float)) or not 0 < ctc_weight < 1:
             raise ValueError(f"`ctc_weight` must be a float in (0, 1). Received: ctc_weight={ctc_weight!r}")
+        if encoder_context not in ("bilstm", "conv"):
+            raise ValueError(f"`encoder_context` must be 'bilstm' or 'conv'. Received: encoder_context={encoder_context!r}")
         if not isinstance(max_chunk_seconds, (int, float)) or max_chunk_seconds < 1:
             raise ValueError(f"`max_chunk_seconds` must be a number >= 1. Received: max_chunk_seconds={max_chunk_seconds!r}")
         self.sample_rate, self.decoder_kind, self.ctc_weight, self.seed = sample_rate, decoder, float(ctc_weight), seed
@@ -112,7 +124,8 @@ class SpeechToText(CTCAttentionGenerator):
         self.encoder = SpeechEncoder(
             sample_rate, num_mel_bins, frame_length_ms, frame_step_ms, subsampling, filters,
             encoder_units, encoder_layers, spec_augment, dropout, seed, speed_perturbation, frequency_warp,
-            conv_layers=conv_layers, name="encoder",
+            conv_layers=conv_layers, context=encoder_context, context_kernel=context_kernel,
+            frequency_pooling=frequency_pooling, name="encoder",
         )
         self.bridge = MeanBridge(units, name="bridge") if decoder != "ctc" else None
         self.target_tokenizer = CharacterTokenizer(vocabulary, max_length=max_transcript_length + 1, name="target_tokenizer")
@@ -252,6 +265,9 @@ class SpeechToText(CTCAttentionGenerator):
             conv_layers=encoder.conv_layers,
             encoder_units=encoder.units,
             encoder_layers=encoder.num_layers,
+            encoder_context=encoder.context,
+            context_kernel=encoder.context_kernel,
+            frequency_pooling=encoder.frequency_pooling,
             units=self.units,
             embedding_dim=self.embedding_dim,
             score=self.score,

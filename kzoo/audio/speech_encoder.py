@@ -2,10 +2,19 @@
 
 Waveforms `(B, N)` with their lengths -> speed perturbation (optional, training only) -> log-mel frames every 10 ms (`LogMelSpectrogram`) ->
 vocal tract length perturbation (optional, training only) -> per-utterance normalisation -> SpecAugment masks (training only) -> `conv_layers` 3x3
-convolutions over time and frequency (none by default) -> `log2(subsampling)` strided
-3x3 convolutions that halve the frame rate and the mel axis each -> `num_layers` bidirectional
-LSTMs -> memory `(B, S, 2·units)` with its mask `(B, S)` and no states: the seq2seq encoder
-contract, so the shared attention decoder and a CTC head both read it.
+convolutions over time and frequency (none by default), each followed by a max-pool of 2 mel bands
+when `frequency_pooling` -> `log2(subsampling)` strided
+3x3 convolutions that halve the frame rate and the mel axis each -> `num_layers` context layers,
+bidirectional LSTMs (`context="bilstm"`, the default) or residual 1-D convolutions over time
+(`context="conv"`) -> memory `(B, S, 2·units)` with its mask `(B, S)` and no states: the seq2seq
+encoder contract, so the shared attention decoder and a CTC head both read it.
+
+The convolutional context (Collobert, Puhrsch, Synnaeve 2016, Wav2Letter: a CTC acoustic model
+without recurrence; residual blocks as in Li et al. 2019, Jasper) replaces each BiLSTM with a
+block `x + ReLU(LayerNorm(Conv1D(x)))` of `context_kernel` frames: every frame is computed at
+once instead of one after another, which on a CPU makes a training step cheaper, and the model
+sees `num_layers · (context_kernel − 1)` frames around each one (a digit word spans 20-30
+frames at the default 50 per second).
 
 Subsampling shortens what the LSTMs and the attention have to cover (100 frames per second of
 speech become 50 or 25) while keeping enough frames for CTC, which needs at least one frame per
@@ -19,6 +28,10 @@ References:
     Neural Networks" (bidirectional LSTM acoustic encoder). Park et al. (2019), "SpecAugment".
     Ko et al. (2015), "Audio Augmentation for Speech Recognition" (speed perturbation). Jaitly and
     Hinton (2013), "Vocal Tract Length Perturbation (VTLP) improves speech recognition".
+    Abdel-Hamid et al. (2014), "Convolutional Neural Networks for Speech Recognition" (pooling
+    over frequency). Collobert, Puhrsch, Synnaeve (2016), "Wav2Letter: an End-to-End
+    ConvNet-based Speech Recognition System". Li et al. (2019), "Jasper: An End-to-End
+    Convolutional Neural Acoustic Model". Ba, Kiros, Hinton (2016), "Layer Normalization".
 """
 
 import keras
@@ -34,6 +47,7 @@ from kzoo.layers.utterance_normalization import UtteranceNormalization
 __all__ = ["SpeechEncoder"]
 
 _SUBSAMPLING = (1, 2, 4)
+_CONTEXTS = ("bilstm", "conv")
 
 
 def _after_stride_two(frames):
@@ -55,10 +69,16 @@ class SpeechEncoder(keras.layers.Layer):
         conv_layers: 3x3 convolutions (stride 1, ReLU) over time and frequency before the
             subsampling ones: a deeper convolutional front end, as in the VGG-style encoders
             of Hori et al. (2017).
-        units: LSTM units per direction.
-        num_layers: bidirectional LSTM layers.
+        frequency_pooling: if True, each of those convolutions is followed by a max-pool of 2
+            over the mel axis (time untouched): a feature that moves by a band or so, as formants
+            do from one voice to another, gives the same output (Abdel-Hamid et al. 2014).
+        units: LSTM units per direction (the memory has `2·units` features with either context).
+        num_layers: context layers (bidirectional LSTMs or convolutional blocks).
+        context: "bilstm" (default) or "conv", the layers that give each frame its context
+            (see the module docstring).
+        context_kernel: frames each convolution of the "conv" context reads, an odd int >= 3.
         spec_augment: whether SpecAugment masks the features in training.
-        dropout: dropout between the LSTM layers, in [0, 1).
+        dropout: dropout between the context layers, in [0, 1).
         speed_perturbation: None, or `(low, high)`: in training every utterance is resampled
             by its own factor drawn from that range (`kzoo.layers.SpeedPerturbation`).
         frequency_warp: None, or `(low, high)`: in training the log-mel features of every
@@ -96,9 +116,17 @@ class SpeechEncoder(keras.layers.Layer):
         speed_perturbation=None,
         frequency_warp=None,
         conv_layers=0,
+        context="bilstm",
+        context_kernel=5,
+        frequency_pooling=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if context not in _CONTEXTS:
+            raise ValueError(f"`context` must be one of {_CONTEXTS}. Received: context={context!r}")
+        if isinstance(context_kernel, bool) or not isinstance(context_kernel, int) or context_kernel < 3 or context_kernel % 2 == 0:
+            raise ValueError(f"`context_kernel` must be an odd int >= 3. Received: context_kernel={context_kernel!r}")
+        self.context, self.context_kernel = context, context_kernel
         if subsampling not in _SUBSAMPLING:
             raise ValueError(f"`subsampling` must be one of {_SUBSAMPLING}. Received: subsampling={subsampling!r}")
         if not 0.0 <= dropout < 1.0:
@@ -112,6 +140,12 @@ class SpeechEncoder(keras.layers.Layer):
         if isinstance(conv_layers, bool) or not isinstance(conv_layers, int) or conv_layers < 0:
             raise ValueError(f"`conv_layers` must be an int >= 0. Received: conv_layers={conv_layers!r}")
         self.conv_layers = conv_layers
+        if not isinstance(frequency_pooling, bool):
+            raise ValueError(f"`frequency_pooling` must be True or False. Received: frequency_pooling={frequency_pooling!r}")
+        if frequency_pooling and not conv_layers:
+            raise ValueError("`frequency_pooling=True` pools after the stride-1 convolutions and needs `conv_layers` >= 1. "
+                             f"Received: conv_layers={conv_layers!r}")
+        self.frequency_pooling = frequency_pooling
         self.units = check_positive_int("units", units)
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.spec_augment = bool(spec_augment)
@@ -144,10 +178,18 @@ class SpeechEncoder(keras.layers.Layer):
         ]
         convolved = self.feature_convolutions or self.convolutions
         self.projection = keras.layers.Dense(units, name="projection") if convolved else None
-        self.rnns = [
-            keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True), name=f"bilstm_{i}")
-            for i in range(num_layers)
-        ]
+        if context == "bilstm":
+            self.rnns = [
+                keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True), name=f"bilstm_{i}")
+                for i in range(num_layers)
+            ]
+            self.context_norms = []
+        else:  # self.rnns: the context layers, whichever they are
+            self.rnns = [
+                keras.layers.Conv1D(2 * units, context_kernel, padding="same", name=f"context_conv_{i}")
+                for i in range(num_layers)
+            ]
+            self.context_norms = [keras.layers.LayerNormalization(name=f"context_norm_{i}") for i in range(num_layers)]
         self.dropout_layer = keras.layers.Dropout(dropout, seed=seed)
 
     def num_output_frames(self, lengths):
@@ -175,6 +217,8 @@ class SpeechEncoder(keras.layers.Layer):
                 # shift the stride-2 windows with the parity of the padded batch length, so an
                 # utterance's transcript would depend on the others in its batch.)
                 x = conv(ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]))  # (B, F', mels', filters)
+                if self.frequency_pooling and conv.strides[0] == 1:
+                    x = ops.max_pool(x, pool_size=(1, 2), strides=(1, 2), padding="valid")  # mels' // 2
                 if conv.strides[0] == 2:
                     valid = _after_stride_two(valid)
                 mask = ops.arange(ops.shape(x)[1])[None, :] < valid[:, None]  # (B, F')
@@ -186,8 +230,20 @@ class SpeechEncoder(keras.layers.Layer):
         for i, rnn in enumerate(self.rnns):
             if i:
                 x = self.dropout_layer(x, training=training)
-            x = rnn(x, mask=mask)  # (B, S, 2·units)
-        return x, mask, None
+            if self.context == "bilstm":
+                x = rnn(x, mask=mask)
+            else:
+                x = self._conv_block(rnn, self.context_norms[i], x, mask, residual=i > 0)
+        return x, mask, None  # x: (B, S, 2·units)
+
+    @staticmethod
+    def _conv_block(conv, norm, x, mask, residual):
+        """`x + ReLU(LayerNorm(Conv1D(x)))` (no residual in the first block, which changes the
+        width); frames past an utterance's end are zero on the way in and out, so that the
+        "same" padding of a frame near the end reads zeros whatever the batch's length."""
+        keep = ops.cast(mask, x.dtype)[:, :, None]
+        y = ops.relu(norm(conv(x * keep)))
+        return (x + y if residual else y) * keep
 
     def get_config(self):
         config = super().get_config()
@@ -206,5 +262,8 @@ class SpeechEncoder(keras.layers.Layer):
             speed_perturbation=self.speed_perturbation,
             frequency_warp=self.frequency_warp,
             conv_layers=self.conv_layers,
+            context=self.context,
+            context_kernel=self.context_kernel,
+            frequency_pooling=self.frequency_pooling,
         )
         return config

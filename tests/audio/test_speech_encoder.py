@@ -12,8 +12,11 @@ def encoder(**kwargs):
     return SpeechEncoder(**config)
 
 
-@pytest.mark.parametrize("subsampling, conv_layers", [(1, 2), (2, 0), (2, 2), (4, 0), (4, 1)])
-def test_an_utterance_encodes_the_same_alone_and_beside_a_longer_one(subsampling, conv_layers):
+@pytest.mark.parametrize("subsampling, conv_layers, options", [
+    (1, 2, {}), (2, 0, {}), (2, 2, {}), (4, 0, {}), (4, 1, {}), (2, 2, {"frequency_pooling": True}),
+    (2, 1, {"context": "conv", "num_layers": 2}), (1, 0, {"context": "conv", "num_layers": 2, "context_kernel": 7}),
+])
+def test_an_utterance_encodes_the_same_alone_and_beside_a_longer_one(subsampling, conv_layers, options):
     """Every convolution zeroes the frames past an utterance's end, so its last frames read zeros
     whether the batch is padded or not (with subsampling x4 the second strided convolution used
     to read the first one's output for padding frames, relu(bias), and depend on the batch)."""
@@ -21,10 +24,13 @@ def test_an_utterance_encodes_the_same_alone_and_beside_a_longer_one(subsampling
     # 2,320 samples: 29 frames, 15 after the first stride-2 convolution, so the second one reads
     # one frame past the end
     short, long = rng.normal(size=2320).astype("float32") * 0.3, rng.normal(size=5000).astype("float32") * 0.3
-    enc = encoder(subsampling=subsampling, conv_layers=conv_layers)
+    enc = encoder(subsampling=subsampling, conv_layers=conv_layers, **options)
     enc(short[None], np.array([len(short)]))
-    for conv in enc.feature_convolutions + enc.convolutions:  # as after training: relu(bias) > 0 on zeros
+    context = enc.rnns if enc.context == "conv" else []
+    for conv in enc.feature_convolutions + enc.convolutions + context:  # as after training: relu(bias) > 0 on zeros
         conv.bias.assign(np.full(conv.bias.shape, 0.1, "float32"))
+    for norm in enc.context_norms:  # likewise a LayerNorm's offset: a padding frame would come out non-zero
+        norm.beta.assign(np.linspace(-0.2, 0.3, norm.beta.shape[0]).astype("float32"))
     alone, alone_mask, _ = enc(short[None], np.array([len(short)]), training=False)
     batch = np.stack([np.pad(short, (0, len(long) - len(short))), long])
     together, mask, _ = enc(batch, np.array([len(short), len(long)]), training=False)
