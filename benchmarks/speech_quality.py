@@ -140,7 +140,8 @@ def run(fsdd, speaker, decoder, args):
                          filters=args.filters, conv_layers=args.conv_layers, encoder_units=args.units, encoder_layers=args.layers,
                          units=args.units, subsampling=args.subsampling, seed=args.seed,
                          speed_perturbation=perturb, frequency_warp=warp, dropout=args.dropout,
-                         frequency_pooling=args.frequency_pooling, encoder_context=args.context)
+                         frequency_pooling=args.frequency_pooling, encoder_context=args.context,
+                         context_kernel=args.context_kernel)
     model.adapt(texts)
     model.compile(ema_momentum=args.ema)
     start = time.time()
@@ -155,7 +156,8 @@ def run(fsdd, speaker, decoder, args):
                          "subsampling": args.subsampling, "connected": args.connected,
                          "speed_perturbation": perturb, "frequency_warp": warp, "dropout": args.dropout,
                          "ema_momentum": args.ema, "conv_layers": args.conv_layers,
-                         "frequency_pooling": args.frequency_pooling, "context": args.context},
+                         "frequency_pooling": args.frequency_pooling, "context": args.context,
+                         "context_kernel": args.context_kernel},
               "history": {k: [round(float(x), 4) for x in v] for k, v in history.history.items()},
               "load_average": os.getloadavg()}
     if model.ctc_head is not None:
@@ -170,7 +172,7 @@ def run(fsdd, speaker, decoder, args):
     label = (f"{decoder}{'-speed' if perturb else ''}{'-warp' if warp else ''}{f'-sub{args.subsampling}' if args.subsampling != 2 else ''}"
              f"{f'-dropout{args.dropout:g}' if args.dropout else ''}{f'-ema{args.ema:g}' if args.ema else ''}"
              f"{f'-conv{args.conv_layers}' if args.conv_layers else ''}{'-fpool' if args.frequency_pooling else ''}"
-             f"{'-convcontext' if args.context == 'conv' else ''}_{args.minutes:g}min")
+             f"{f'-convcontext{args.context_kernel}' if args.context == 'conv' else ''}_{args.minutes:g}min")
     with open(os.path.join(RESULTS, f"speech_quality_{label}_{speaker}_seed{args.seed}.json"), "w") as f:
         json.dump(record, f, indent=1)
     if args.save_models:
@@ -189,7 +191,8 @@ def variant(r):
             + (f", weights averaged ({ema:g})" if ema else "")
             + (f", {config['conv_layers']} more convolutions" if config.get("conv_layers") else "")
             + (", frequency pooling" if config.get("frequency_pooling") else "")
-            + (", convolutional context" if config.get("context", "bilstm") == "conv" else "")
+            + (f", convolutional context ({config['layers']} x {config['context_kernel']} frames)"
+               if config.get("context", "bilstm") == "conv" else "")
             + (f", {config['units']} units" if config.get("units", 192) != 192 else "")
             + (f" ({r['run']})" if "run" in r else ""))
 
@@ -236,6 +239,7 @@ def main():
                         help="SpeechToText(frequency_pooling=True): max-pool 2 mel bands after each --conv-layers convolution")
     parser.add_argument("--context", choices=("bilstm", "conv"), default="bilstm",
                         help="SpeechToText(encoder_context=...): BiLSTM or residual 1-D convolution layers")
+    parser.add_argument("--context-kernel", type=int, default=5, help="SpeechToText(context_kernel=...) of the conv context")
     parser.add_argument("--units", type=int, default=192)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--subsampling", type=int, default=2, choices=(1, 2, 4), help="the encoder's frame-rate reduction")

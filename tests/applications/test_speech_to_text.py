@@ -292,6 +292,29 @@ def check_exports(model, tmp_path):
     assert agreement(runner.transcribe(audio), expected) >= 0.99
 
 
+def test_convolutional_encoder_learns_the_toy_corpus_saves_and_exports(tmp_path):
+    """The "conv" context with frequency pooling: trains (CER on held-out toy utterances), comes
+    back from `.keras` with its options and the same transcripts, and its SavedModel and TFLite
+    exports (Conv1D, LayerNorm and max-pool in builtin ops) agree with `transcribe`."""
+    audio, texts = toy_corpus(160, seed=1)
+    keras.utils.set_random_seed(0)
+    model = SpeechToText(decoder="ctc", **{**TINY, "encoder_context": "conv", "encoder_layers": 2,
+                                           "conv_layers": 1, "frequency_pooling": True})
+    model.adapt(texts)
+    model.compile(learning_rate=1e-2)
+    model.fit(audio, texts, batch_size=16, epochs=25, verbose=0)
+    held_out, truth = toy_corpus(40, seed=7)
+    assert score_texts(model.transcribe(held_out), truth, metrics=("cer",))["cer"] < 0.1
+    model.save(tmp_path / "conv.keras")
+    loaded = keras.saving.load_model(tmp_path / "conv.keras")
+    config = loaded.get_config()
+    assert (config["encoder_context"], config["context_kernel"], config["frequency_pooling"]) == ("conv", 5, True)
+    assert loaded.transcribe(held_out[:8]) == model.transcribe(held_out[:8])
+    check_exports(model, tmp_path)
+    with pytest.raises(ValueError, match=r"`encoder_context` must be 'bilstm' or 'conv'. Received: encoder_context='gru'"):
+        SpeechToText(**{**TINY, "encoder_context": "gru"})
+
+
 def test_bad_input_gets_clear_errors(trained):
     model = trained["ctc"]
     with pytest.raises(ValueError, match="no samples"):
