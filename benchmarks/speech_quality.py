@@ -10,6 +10,7 @@ the clip) with logistic regression on the isolated digits of the same folds.
     python benchmarks/speech_quality.py --minutes 20 --decoders ctc attention joint
     python benchmarks/speech_quality.py --minutes 5 --folds theo --decoders joint
     python benchmarks/speech_quality.py --rescore DIR   # models saved with --save-models DIR
+    python benchmarks/speech_quality.py --rescore DIR --fusion 0.5:1 1:2   # language-model fusion only
     python benchmarks/speech_quality.py --report
 
 Models with a CTC head are also scored with decoding constrained to the ten digit words
@@ -18,6 +19,8 @@ also transcribe with their attention decoder (`decode_with="attention"`), under 
 and rescore the lexicon transcripts with it (`transcribe(lexicon=..., attention_weight=...)`), under
 "joint_lexicon" (at `1 - ctc_weight`) and "joint_lexicon_weights" (`--attention-weights W ...`).
 `--ema MOMENTUM` trains with a moving average of the weights (`compile(ema_momentum=...)`).
+`--fusion ALPHA:BETA ...` also decodes the CTC head by prefix beam search fused with a character
+n-gram model of the fold's training transcripts (`transcribe(language_model=...)`), under "fusion".
 """
 
 import argparse
@@ -35,6 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from kzoo.applications import SpeechToText  # noqa: E402
 from kzoo.applications.evaluation import score_texts  # noqa: E402
 from kzoo.data import DIGIT_WORDS, connected_digits, load_fsdd  # noqa: E402
+from kzoo.text import CharacterLanguageModel  # noqa: E402
 from clocks import Budget  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -86,15 +90,16 @@ def anchor(fsdd, speaker):
     return float(np.mean(classifier.predict(features[test]) == fsdd["digits"][test]))
 
 
-def evaluate(model, isolated, strings, lexicon=None, attention_weight=0.0):
+def evaluate(model, isolated, strings, **decoding):
     """Isolated-digit accuracy (the transcript equals the word), its 20 commonest errors, and the
-    connected strings' WER and CER; with a lexicon, CTC decoding constrained to its words, rescored
-    with the attention decoder when `attention_weight` > 0; and the seconds the transcription took."""
+    connected strings' WER and CER, transcribed with `decoding` (`transcribe`'s options: a lexicon,
+    the attention decoder's weight in its rescoring, a language model), and the seconds the
+    transcription took."""
     start = time.time()
-    words = model.transcribe(isolated["audio"], lexicon=lexicon, attention_weight=attention_weight)
+    words = model.transcribe(isolated["audio"], **decoding)
     accuracy = float(np.mean([w.strip() == t for w, t in zip(words, isolated["transcripts"])]))
     errors = collections.Counter(f"{t} -> {w.strip()!r}" for w, t in zip(words, isolated["transcripts"]) if w.strip() != t)
-    hypotheses = model.transcribe(strings["audio"], lexicon=lexicon, attention_weight=attention_weight)
+    hypotheses = model.transcribe(strings["audio"], **decoding)
     scores = score_texts(hypotheses, strings["transcripts"], metrics=("wer", "cer"))
     return {"isolated_accuracy": round(accuracy, 4), "connected_wer": scores["wer"], "connected_cer": scores["cer"],
             "isolated_errors": dict(errors.most_common(20)), "transcribe_seconds": round(time.time() - start, 1)}
@@ -106,14 +111,28 @@ def joint_lexicon(model, isolated, strings, weights=()):
     default = round(1 - model.ctc_weight, 4)
     out = {}
     for weight in sorted({default, *weights}):
-        out[f"{weight:g}"] = evaluate(model, isolated, strings, list(DIGIT_WORDS), attention_weight=weight)
+        out[f"{weight:g}"] = evaluate(model, isolated, strings, lexicon=list(DIGIT_WORDS), attention_weight=weight)
         print(f"attention_weight {weight:g}:", json.dumps(out[f"{weight:g}"]), flush=True)
     return out[f"{default:g}"], out
 
 
-def rescore(fsdd, folder, weights=()):
-    """Adds lexicon-constrained scores to the results of the CTC-headed models saved in `folder`
-    (and, for joint models, the lexicon transcripts rescored with the attention decoder)."""
+def fusion(model, texts, isolated, strings, settings, order, beam_width=8):
+    """The CTC head decoded by prefix beam search fused with a character n-gram model of the
+    fold's training transcripts (`transcribe(language_model=...)`), at each `(α, β)` of `settings`."""
+    language_model = CharacterLanguageModel(order=order).fit(texts)
+    out = {}
+    for lm_weight, length_bonus in settings:
+        key = f"order{order}_beam{beam_width}_alpha{lm_weight:g}_beta{length_bonus:g}"
+        out[key] = evaluate(model, isolated, strings, beam_width=beam_width, language_model=language_model,
+                            lm_weight=lm_weight, length_bonus=length_bonus)
+        print(key, json.dumps(out[key]), flush=True)
+    return out
+
+
+def rescore(fsdd, folder, weights=(), settings=(), order=5):
+    """Adds scores to the results of the CTC-headed models saved in `folder`: with `settings`,
+    language-model fusion (`fusion`) only; else lexicon-constrained decoding (and, for joint
+    models, the lexicon transcripts rescored with the attention decoder)."""
     for name in sorted(os.listdir(folder)):
         label, speaker, seed = name[: -len(".keras")].rsplit("_", 2)
         path = os.path.join(RESULTS, f"speech_quality_{label}_{speaker}_{seed}.json")
@@ -122,11 +141,15 @@ def rescore(fsdd, folder, weights=()):
         model = keras.saving.load_model(os.path.join(folder, name))
         if model.ctc_head is None:
             continue
-        _, isolated, strings = fold_data(fsdd, speaker, record["config"]["connected"], record["seed"])
-        record["lexicon"] = evaluate(model, isolated, strings, lexicon=list(DIGIT_WORDS))
-        print(name, json.dumps(record["lexicon"]), flush=True)
-        if model.decoder is not None:
-            record["joint_lexicon"], record["joint_lexicon_weights"] = joint_lexicon(model, isolated, strings, weights)
+        (_, texts), isolated, strings = fold_data(fsdd, speaker, record["config"]["connected"], record["seed"])
+        print(name, flush=True)
+        if settings:
+            record.setdefault("fusion", {}).update(fusion(model, texts, isolated, strings, settings, order))
+        else:
+            record["lexicon"] = evaluate(model, isolated, strings, lexicon=list(DIGIT_WORDS))
+            print(json.dumps(record["lexicon"]), flush=True)
+            if model.decoder is not None:
+                record["joint_lexicon"], record["joint_lexicon_weights"] = joint_lexicon(model, isolated, strings, weights)
         with open(path, "w") as f:
             json.dump(record, f, indent=1)
 
@@ -162,6 +185,8 @@ def run(fsdd, speaker, decoder, args):
               "load_average": os.getloadavg()}
     if model.ctc_head is not None:
         record["lexicon"] = evaluate(model, isolated, strings, lexicon=list(DIGIT_WORDS))
+        if args.fusion:
+            record["fusion"] = fusion(model, texts, isolated, strings, args.fusion, args.lm_order)
     if decoder == "joint":  # lexicon transcripts rescored; the same model transcribing with its attention decoder
         record["joint_lexicon"], record["joint_lexicon_weights"] = joint_lexicon(model, isolated, strings, args.attention_weights)
         model.decode_with = "attention"
@@ -226,6 +251,15 @@ def report():
               f"{means('lexicon')} | {means('joint_lexicon')} | {means('attention_head')} | {mean['anchor_logmel_lr_accuracy']:.1%} |")
 
 
+def fusion_setting(text):
+    """ "ALPHA:BETA" -> (lm_weight, length_bonus)."""
+    try:
+        alpha, beta = (float(x) for x in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected ALPHA:BETA (two numbers), got {text!r}") from None
+    return alpha, beta
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--decoders", nargs="+", default=["ctc", "attention", "joint"])
@@ -257,10 +291,13 @@ def main():
     parser.add_argument("--rescore", metavar="DIR", help="add lexicon-constrained scores to the results of the models saved in DIR")
     parser.add_argument("--attention-weights", type=float, nargs="+", default=(), metavar="W",
                         help="joint models: also rescore lexicon transcripts at these attention weights (besides 1 - ctc_weight)")
+    parser.add_argument("--fusion", type=fusion_setting, nargs="+", default=(), metavar="ALPHA:BETA",
+                        help="also decode with a character n-gram model of the training transcripts: lm_weight:length_bonus pairs")
+    parser.add_argument("--lm-order", type=int, default=5, help="the n of that model (CharacterLanguageModel(order=...))")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
     if args.rescore:
-        rescore(load_fsdd(FSDD if os.path.isdir(FSDD) else None), args.rescore, args.attention_weights)
+        rescore(load_fsdd(FSDD if os.path.isdir(FSDD) else None), args.rescore, args.attention_weights, args.fusion, args.lm_order)
     elif not args.report:
         fsdd = load_fsdd(FSDD if os.path.isdir(FSDD) else None)
         for speaker in args.folds or sorted(set(fsdd["speakers"])):

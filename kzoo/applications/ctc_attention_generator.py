@@ -29,11 +29,12 @@ from keras import ops
 
 from kzoo.applications.task import SequenceGenerator, own_identity
 from kzoo.audio.batches import audio_inputs, pad_waveforms
-from kzoo.seq2seq.ctc import ctc_greedy_decode, ctc_log_likelihoods, ctc_loss, ctc_tf_beam_decode
+from kzoo.seq2seq.ctc import ctc_greedy_decode, ctc_log_likelihoods, ctc_loss, ctc_prefix_beam_search, ctc_tf_beam_decode
 from kzoo.seq2seq.ctc_lexicon import ctc_lexicon_decode, word_edit_search
 from kzoo.seq2seq.decoder import AttentionDecoder
 from kzoo.seq2seq.samplers import BeamSampler
-from kzoo.text.tokenizer import END, PAD, START, UNK
+from kzoo.text.character_language_model import CharacterLanguageModel
+from kzoo.text.tokenizer import END, PAD, RESERVED_TOKENS, START, UNK
 from kzoo.training.distribute import num_replicas
 
 __all__ = ["CTCAttentionGenerator", "DECODERS"]
@@ -177,6 +178,53 @@ class CTCAttentionGenerator(SequenceGenerator):
         words = [self.target_tokenizer.decode(row) for row in labels]
         separator = vocabulary.index(" ") if " " in vocabulary else None
         return words, labels, separator
+
+    def check_fusion(self, language_model, lexicon):
+        """Checks that `transcribe` may fuse `language_model` into CTC decoding -> True."""
+        if self.decode_with != "ctc":
+            raise ValueError(
+                "`language_model` fusion searches the CTC head's prefixes: it needs decode_with='ctc'. "
+                f"Received: decode_with={self.decode_with!r} (decoder={self.decoder_kind!r})"
+            )
+        if lexicon is not None:
+            raise ValueError("Pass either `lexicon` (a closed vocabulary) or `language_model` (open), not both.")
+        self.label_language_model(language_model)
+        return True
+
+    def label_language_model(self, language_model):
+        """A `kzoo.text.CharacterLanguageModel` over this model's labels: a function of a prefix
+        (a tuple of label ids) returning the `(V,)` log-probabilities of each label next, with
+        the end of the transcript at the blank (id 0) and -inf for the reserved tokens, as
+        `kzoo.seq2seq.ctc_prefix_beam_search` takes it."""
+        if not isinstance(language_model, CharacterLanguageModel):
+            raise ValueError(
+                "`language_model` must be a kzoo.text.CharacterLanguageModel (fitted on text). "
+                f"Received: language_model={type(language_model).__name__}"
+            )
+        vocabulary = self.target_tokenizer.vocabulary
+        characters = [(i, token) for i, token in enumerate(vocabulary) if i >= len(RESERVED_TOKENS)]
+
+        def next_log_probs(prefix):
+            text = "".join(vocabulary[i] for i in prefix)
+            scores = np.full(len(vocabulary), -np.inf)
+            scores[0] = language_model.next_log_prob(None, text)
+            for i, token in characters:
+                scores[i] = language_model.next_log_prob(token, text)
+            return scores
+
+        return next_log_probs
+
+    def language_model_transcripts(self, records, language_model, beam_width, lm_weight, length_bonus):
+        """Per record of `transcribe`, the best transcript of the CTC prefix beam search fused
+        with `language_model` (`label_language_model`); the record's `tokens` become it."""
+        scorer = self.label_language_model(language_model)
+        texts = []
+        for record in records:
+            log_posteriors = np.log(np.maximum(record["posteriogram"], 1e-30))
+            best = ctc_prefix_beam_search(log_posteriors, beam_width, 0, scorer, lm_weight, length_bonus)[0][0]
+            texts.append(self.target_tokenizer.decode(list(best)))
+            record["tokens"] = list(texts[-1])
+        return texts
 
     def check_attention_weight(self, attention_weight, lexicon):
         """Checks `transcribe`'s `attention_weight` -> a float in [0, 1)."""

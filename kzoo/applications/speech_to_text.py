@@ -208,7 +208,7 @@ class SpeechToText(CTCAttentionGenerator):
 
     # === Transcription ===
     def transcribe(self, audio, sample_rate=None, beam_width=1, length_penalty=0.0, return_attention=False, lexicon=None,
-                   attention_weight=0.0):
+                   attention_weight=0.0, language_model=None, lm_weight=0.5, length_bonus=0.5):
         """Transcribes one recording or a batch.
 
         Args:
@@ -228,6 +228,13 @@ class SpeechToText(CTCAttentionGenerator):
                 attention decoder in the joint score `(1 − w) · log p_ctc + w · log p_attention`
                 (Watanabe et al. 2017) of the word sequences searched from the best CTC path
                 (`CTCAttentionGenerator.lexicon_transcripts`); 0 keeps the best CTC path.
+            language_model: a `kzoo.text.CharacterLanguageModel` fitted on text, to decode the
+                CTC head by prefix beam search of `beam_width` prefixes (8 or more; 1 is
+                greedy in the fused score) fused with it (`kzoo.seq2seq.ctc_prefix_beam_search`):
+                the open-vocabulary counterpart of `lexicon`.
+            lm_weight: the language model's weight `α` in the fused score
+                `log p_ctc + α · log p_lm + β · characters`.
+            length_bonus: `β`, the score added per character.
 
         Returns:
             A string for one recording, a list for a batch (and the records).
@@ -237,10 +244,13 @@ class SpeechToText(CTCAttentionGenerator):
         pieces, owners = split_long(waveforms, self.sample_rate, self.max_chunk_seconds)
         constrain = lexicon is not None and self.lexicon_labels(lexicon, beam_width)
         attention_weight = self.check_attention_weight(attention_weight, lexicon)
-        keep = return_attention or lexicon is not None
-        result = self.generate(pieces, beam_width, None, length_penalty, keep) if pieces else []
+        fuse = language_model is not None and self.check_fusion(language_model, lexicon)
+        keep = return_attention or lexicon is not None or fuse
+        result = self.generate(pieces, 1 if fuse else beam_width, None, length_penalty, keep) if pieces else []
         texts, records = result if keep and pieces else (result, [])
         texts = self.lexicon_transcripts(records, constrain, pieces, attention_weight) if constrain else texts
+        if fuse:
+            texts = self.language_model_transcripts(records, language_model, beam_width, lm_weight, length_bonus)
         joined = join_pieces(texts, owners, len(waveforms))
         if not return_attention:
             return joined[0] if single else joined

@@ -19,7 +19,8 @@ as the blank (see `kzoo.text.CharacterTokenizer`).
   label *prefixes* and merges the paths that read as the same prefix, each with its probability of
   ending in a blank and of ending in a label (Graves 2012, section 7.5; Hannun et al. 2014). With
   a beam wide enough to keep every prefix it is exact: the top result is the most probable label
-  sequence, which the best path need not be.
+  sequence, which the best path need not be. With a language model over the labels it is shallow
+  fusion (Gulcehre et al. 2015): the text prior joins the score as each prefix grows.
 
 References:
     Graves, Fernández, Gomez, Schmidhuber (2006), "Connectionist Temporal Classification:
@@ -27,6 +28,8 @@ References:
     Graves (2012), "Supervised Sequence Labelling with Recurrent Neural Networks", chapter 7.
     Hannun, Maas, Jurafsky, Ng (2014), "First-Pass Large Vocabulary Continuous Speech Recognition
     using Bi-Directional Recurrent DNNs" (arXiv:1408.2873).
+    Gulcehre, Firat, Xu, Cho, Barrault, Lin, Bougares, Schwenk, Bengio (2015), "On Using
+    Monolingual Corpora in Neural Machine Translation" (arXiv:1503.03535).
 """
 
 import math
@@ -217,7 +220,7 @@ def _log_add(a, b):
     return high + math.log1p(math.exp(low - high))
 
 
-def ctc_prefix_beam_search(log_probs, beam_width=8, blank=0):
+def ctc_prefix_beam_search(log_probs, beam_width=8, blank=0, language_model=None, lm_weight=0.5, length_bonus=0.0):
     """CTC prefix beam search over one utterance (Graves 2012, section 7.5; Hannun et al. 2014).
 
     Every prefix in the beam carries two log-probabilities: of the paths so far that read as it
@@ -226,15 +229,29 @@ def ctc_prefix_beam_search(log_probs, beam_width=8, blank=0):
     another label; the same label again starts a new copy only after a blank. The `beam_width`
     most probable prefixes survive each frame.
 
+    With a `language_model` the search is shallow fusion (Hannun et al. 2014, eq. 3; Gulcehre et
+    al. 2015): a prefix `y` scores `log p_ctc(y | x) + α · log p_lm(y) + β · |y|`, the language
+    model's factor entering each time a prefix grows by a label, and its probability of ending
+    the text at the end. `α` (`lm_weight`) sets how much the text prior counts against the
+    acoustics; `β` (`length_bonus`) offsets the language model's cost per label, which would
+    otherwise favour short transcripts.
+
     Args:
         log_probs: float `(T, V)` per-frame log-probabilities (log-softmax outputs).
         beam_width: prefixes kept per frame, at least 1.
         blank: the blank class.
+        language_model: None, or a function of a prefix (a tuple of label ids) that returns a
+            float `(V,)` array: the log-probability of each label coming next, and at the
+            `blank` position the log-probability that the transcript ends there (for example
+            `CTCAttentionGenerator.label_language_model` over a
+            `kzoo.text.CharacterLanguageModel`).
+        lm_weight: `α >= 0`, the weight of the language model's log-probability.
+        length_bonus: `β`, added to the score per label of the prefix.
 
     Returns:
         A list of at most `beam_width` pairs `(ids, log_probability)`, best first: `ids` a tuple of
-        label ids, `log_probability` the log of the summed probability of its paths found. Only
-        prefixes of non-zero probability are listed.
+        label ids, `log_probability` the log of the summed probability of its paths found (with a
+        language model, the fused score above). Only prefixes of non-zero probability are listed.
 
     Examples:
         >>> frames = np.log([[0.6, 0.4], [0.6, 0.4]])  # blank wins each frame, but "a" wins overall
@@ -247,7 +264,27 @@ def ctc_prefix_beam_search(log_probs, beam_width=8, blank=0):
     if isinstance(beam_width, bool) or not isinstance(beam_width, (int, np.integer)) or beam_width < 1:
         raise ValueError(f"`beam_width` must be a positive int. Received: beam_width={beam_width!r}")
     _check_blank(blank, log_probs.shape[1])
+    if language_model is not None and not callable(language_model):
+        raise ValueError(f"`language_model` must be None or a function of a prefix. Received: language_model={language_model!r}")
+    if isinstance(lm_weight, bool) or not isinstance(lm_weight, (int, float)) or not lm_weight >= 0:
+        raise ValueError(f"`lm_weight` must be a float >= 0. Received: lm_weight={lm_weight!r}")
+    if isinstance(length_bonus, bool) or not isinstance(length_bonus, (int, float)) or not math.isfinite(length_bonus):
+        raise ValueError(f"`length_bonus` must be a finite float. Received: length_bonus={length_bonus!r}")
     labels = [c for c in range(log_probs.shape[1]) if c != blank]
+    growth = {}  # prefix -> its labels' fused cost: α · log p_lm(label | prefix) + β (and α · log p_lm(end) at `blank`)
+
+    def fusion(prefix):
+        if prefix not in growth:
+            scores = np.asarray(language_model(prefix), dtype=np.float64)
+            if scores.shape != (log_probs.shape[1],):
+                raise ValueError(f"`language_model` must return a ({log_probs.shape[1]},) array. Received: shape {scores.shape}")
+            weighted = lm_weight * scores if lm_weight else np.zeros_like(scores)  # α = 0 ignores the model (no 0 · -inf)
+            fused = weighted + length_bonus
+            fused[blank] = weighted[blank]
+            growth[prefix] = fused.tolist()
+        return growth[prefix]
+
+    no_fusion = [0.0] * log_probs.shape[1]
     beams = {(): (0.0, -math.inf)}  # prefix -> (log p ending in blank, log p ending in a label)
     for frame in log_probs.tolist():
         grown = {}
@@ -260,16 +297,18 @@ def ctc_prefix_beam_search(log_probs, beam_width=8, blank=0):
 
         for prefix, (blank_ending, label_ending) in beams.items():
             total = _log_add(blank_ending, label_ending)
+            extra = fusion(prefix) if language_model else no_fusion
             add(prefix, total + frame[blank], -math.inf)
             for c in labels:
                 if prefix and prefix[-1] == c:
                     add(prefix, -math.inf, label_ending + frame[c])  # "a" + "a" stays "a"
-                    add(prefix + (c,), -math.inf, blank_ending + frame[c])  # "a-" + "a" is "aa"
+                    add(prefix + (c,), -math.inf, blank_ending + frame[c] + extra[c])  # "a-" + "a" is "aa"
                 else:
-                    add(prefix + (c,), -math.inf, total + frame[c])
+                    add(prefix + (c,), -math.inf, total + frame[c] + extra[c])
         ranked = sorted(grown.items(), key=lambda item: (-_log_add(*item[1]), item[0]))
         beams = dict(ranked[:beam_width])
-    return [(prefix, _log_add(*scores)) for prefix, scores in beams.items()]
+    final = [(prefix, _log_add(*scores) + (fusion(prefix)[blank] if language_model else 0.0)) for prefix, scores in beams.items()]
+    return sorted(final, key=lambda item: (-item[1], item[0])) if language_model else final
 
 
 def ctc_beam_decode(logits, logit_lengths, beam_width=8, blank=0):

@@ -1,5 +1,6 @@
 """Text preprocessing with tensorflow-text: normalisation, splitting, word and wordpiece vocabularies."""
 
+from kzoo.text.character_language_model import CharacterLanguageModel
 from kzoo.text.character_tokenizer import CharacterTokenizer
 from kzoo.text.documents import DocumentTokenizer, check_documents
 from kzoo.text.pretrained_vectors import Coverage, WordVectors, load_word_vectors
@@ -7,6 +8,7 @@ from kzoo.text.tokenizer import END, PAD, RESERVED_TOKENS, START, UNK, Tokenizer
 from kzoo.text.word_vectors import log_count_ratios, skipgram_vectors
 
 __all__ = [
+    "CharacterLanguageModel",
     "CharacterTokenizer",
     "DocumentTokenizer",
     "check_documents",

@@ -13,9 +13,11 @@ from kzoo.applications import SpeechToText
 from kzoo.applications.evaluation import score_texts
 from kzoo.audio.batches import pad_waveforms
 from kzoo.export import load_tflite
+from kzoo.seq2seq.ctc import ctc_beam_decode, ctc_prefix_beam_search
 from kzoo.seq2seq.ctc_lexicon import ctc_lexicon_decode
 from kzoo.seq2seq.losses import MaskedSparseCrossEntropy
 from kzoo.testing.application_test import agreement, check_keras_roundtrip, check_savedmodel_standalone
+from kzoo.text import CharacterLanguageModel
 
 RATE = 8000
 TONES = {"a": 500.0, "b": 1300.0, "c": 2300.0}  # each character is a tone; a space is a pause
@@ -137,6 +139,47 @@ def test_lexicon_decoding_is_the_best_path_through_the_lexicon(trained):
             model.transcribe(audio[0], **kwargs)
     with decoding_with(trained["joint"], "attention") as joint, pytest.raises(ValueError, match="decode_with='ctc'"):
         joint.transcribe(audio[0], lexicon=["a"])
+
+
+def test_language_model_fusion_is_the_fused_prefix_search_over_the_posteriors(trained):
+    model = trained["ctc"]
+    audio, texts = toy_corpus(12, seed=8)
+    lm = CharacterLanguageModel(order=3).fit(toy_corpus(200, seed=1)[1])
+    vocabulary = model.target_tokenizer.vocabulary
+    scorer = model.label_language_model(lm)
+    scores = scorer((vocabulary.index("a"), vocabulary.index("b")))
+    assert scores[0] == lm.next_log_prob(None, "ab")  # the blank's entry: the end of the transcript
+    assert scores[vocabulary.index(" ")] == lm.next_log_prob(" ", "ab")
+    assert np.isneginf(scores[1:4]).all()  # reserved tokens are never emitted
+    fused, records = model.transcribe(audio, beam_width=8, language_model=lm, lm_weight=0.7, length_bonus=0.5,
+                                      return_attention=True)
+    for text, record, posteriors in zip(fused, records, model.ctc_posteriors(audio)):
+        ids, _ = ctc_prefix_beam_search(np.log(np.maximum(posteriors, 1e-30)), 8, 0, scorer, 0.7, 0.5)[0]
+        assert text == "".join(vocabulary[i] for i in ids)
+        assert record["tokens"] == list(text)
+    # The toy's texts are random letters, so a model of its training texts has little to add; one
+    # that has read these very texts (an oracle prior) must remove errors of greedy decoding.
+    oracle = model.transcribe(audio, beam_width=8, language_model=CharacterLanguageModel(order=4).fit(texts), lm_weight=1.0)
+    cer = {name: score_texts(out, texts, metrics=("cer",))["cer"] for name, out in (("oracle", oracle), ("greedy", model.transcribe(audio)))}
+    assert cer["greedy"] > 0 and cer["oracle"] < cer["greedy"], cer
+    # Weight and bonus 0: the plain prefix beam search (kzoo.seq2seq.ctc_beam_decode) of the posteriors.
+    plain = model.transcribe(audio, beam_width=8, language_model=lm, lm_weight=0.0, length_bonus=0.0)
+    for text, posteriors in zip(plain, model.ctc_posteriors(audio)):
+        ids = ctc_beam_decode(np.log(np.maximum(posteriors, 1e-30))[None], [len(posteriors)], 8)[0]
+        assert text == "".join(vocabulary[i] for i in ids if i)
+    # A model that has read only "b" words, weighted heavily, hears only b's.
+    only_b = CharacterLanguageModel(order=2).fit(["b", "bb b"])
+    assert set("".join(model.transcribe(audio, beam_width=8, language_model=only_b, lm_weight=20.0))) <= {"b", " "}
+    errors = [
+        (dict(language_model="lm"), "must be a kzoo.text.CharacterLanguageModel"),
+        (dict(language_model=lm, lexicon=["a"]), "either `lexicon`"),
+        (dict(language_model=lm, lm_weight=-0.5), "lm_weight=-0.5"),
+    ]
+    for kwargs, message in errors:
+        with pytest.raises(ValueError, match=message):
+            model.transcribe(audio[0], **kwargs)
+    with decoding_with(trained["joint"], "attention") as joint, pytest.raises(ValueError, match="decode_with='ctc'"):
+        joint.transcribe(audio[0], language_model=lm)
 
 
 def test_joint_lexicon_rescoring_scores_and_search(trained):

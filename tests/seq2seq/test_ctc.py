@@ -162,6 +162,45 @@ def test_wide_prefix_beam_search_is_exact(steps, classes, blank, seed):
     assert [lp for _, lp in results] == sorted((lp for _, lp in results), reverse=True)
 
 
+def bigram_language_model(classes, blank, seed):
+    """A random label bigram model as `ctc_prefix_beam_search` takes it: per previous label (or
+    none), log-probabilities of each label next and, at `blank`, of the end."""
+    table = log_softmax(np.random.default_rng(seed).normal(size=(classes + 1, classes)))  # row classes: the start
+    return lambda prefix: table[prefix[-1] if prefix else classes]
+
+
+@pytest.mark.parametrize("steps,classes,blank,seed", [(4, 2, 0, 1), (5, 3, 0, 2), (6, 3, 2, 4)])
+@pytest.mark.parametrize("lm_weight,length_bonus", [(0.5, 0.0), (1.5, 0.7), (0.8, -0.4)])
+def test_wide_fused_beam_search_is_exact(steps, classes, blank, seed, lm_weight, length_bonus):
+    log_probs = log_softmax(2.0 * np.random.default_rng(seed).normal(size=(steps, classes)))
+    lm = bigram_language_model(classes, blank, seed + 10)
+
+    def fused(label):  # log p_ctc(y) + α · log p_lm(y, end) + β · |y|, by hand
+        text = sum(lm(label[:i])[c] for i, c in enumerate(label)) + lm(label)[blank]
+        return brute_force(log_probs, blank)[label] + lm_weight * text + length_bonus * len(label)
+
+    totals = {label: fused(label) for label in brute_force(log_probs, blank)}
+    results = ctc_prefix_beam_search(log_probs, len(totals), blank, lm, lm_weight, length_bonus)
+    assert len(results) == len(totals)
+    for ids, score in results:
+        np.testing.assert_allclose(score, totals[ids], atol=1e-6)
+    assert results[0][0] == max(totals, key=totals.get)
+    assert [s for _, s in results] == sorted((s for _, s in results), reverse=True)
+
+
+def test_fusion_with_weight_zero_is_plain_beam_search_and_the_prior_can_change_the_result():
+    log_probs = log_softmax(2.0 * np.random.default_rng(3).normal(size=(6, 3)))
+    plain = ctc_prefix_beam_search(log_probs, beam_width=3)
+    impossible = lambda prefix: np.array([0.0, -np.inf, 0.0])  # noqa: E731 (label 1 never comes next)
+    assert ctc_prefix_beam_search(log_probs, 3, 0, impossible, lm_weight=0.0) == plain
+    assert all(1 not in ids for ids, _ in ctc_prefix_beam_search(log_probs, 3, 0, impossible, lm_weight=0.3))
+    # A frame where "a" (0.45) and "b" (0.40) compete: a prior that favours "b" two to one flips it.
+    frames = np.log([[0.15, 0.45, 0.40]])
+    prior = lambda prefix: np.log([1.0, 1 / 3, 2 / 3])  # noqa: E731
+    assert ctc_prefix_beam_search(frames, 3)[0][0] == (1,)
+    assert ctc_prefix_beam_search(frames, 3, 0, prior, lm_weight=1.0)[0][0] == (2,)
+
+
 def test_beam_width_one_against_greedy():
     # Agrees: blank wins each frame, so the best path and the 1-beam are both empty, while the
     # merged "a" (0.64 = 0.4·0.4 + 2·0.6·0.4) is found from a beam of 2.
@@ -197,6 +236,13 @@ def test_errors_name_the_argument():
         ctc_prefix_beam_search(np.zeros((2, 3)), beam_width=0)
     with pytest.raises(ValueError, match="blank=3"):
         ctc_prefix_beam_search(np.zeros((2, 3)), blank=3)
+    with pytest.raises(ValueError, match="language_model='lm'"):
+        ctc_prefix_beam_search(np.zeros((2, 3)), language_model="lm")
+    for kwargs, message in ((dict(lm_weight=-1.0), "lm_weight=-1.0"), (dict(length_bonus=np.inf), "length_bonus=inf")):
+        with pytest.raises(ValueError, match=message):
+            ctc_prefix_beam_search(np.zeros((2, 3)), language_model=lambda p: np.zeros(3), **kwargs)
+    with pytest.raises(ValueError, match=r"return a \(3,\) array. Received: shape \(2,\)"):
+        ctc_prefix_beam_search(np.zeros((2, 3)), language_model=lambda p: np.zeros(2))
     with pytest.raises(ValueError, match="blank=-1"):
         ctc_loss([[1]], np.zeros((1, 2, 3), "float32"), [2], blank=-1)
     with pytest.raises(ValueError, match="blank=5"):
