@@ -94,9 +94,9 @@ def _training_options(parser):
 # === Evaluation ===
 
 
-def _evaluate(folder, data_help, beam_width=True, seed=True):
+def _evaluate(folder, data_help, beam_width=True, seed=True, extra=None):
     """The arguments of `kzoo evaluate APP`: `--model`, `--data` and, where the app has them,
-    `--beam-width` and `--seed`."""
+    `--beam-width`, `--seed` and what `extra(parser)` adds."""
 
     def add_arguments(parser):
         parser.add_argument("--model", default=_saved(folder))
@@ -105,8 +105,19 @@ def _evaluate(folder, data_help, beam_width=True, seed=True):
             parser.add_argument("--beam-width", type=int, default=1)
         if seed:
             parser.add_argument("--seed", type=int, default=0)
+        if extra:
+            extra(parser)
 
     return add_arguments
+
+
+def _language_model(parser):
+    """The speech model's decoding with a character language model (`transcribe(language_model=...)`)."""
+    parser.add_argument("--language-model", default=None, metavar="FILE",
+                        help="decode by prefix beam search (of --beam-width prefixes, 8 when it is 1) fused with this "
+                             "character language model (the language_model.json `kzoo train speech` writes); "
+                             "needs an export folder or .keras file")
+    parser.add_argument("--lm-weight", type=float, default=0.5, help="the language model's weight")
 
 
 # === Using a trained model ===
@@ -117,14 +128,16 @@ def _demo(parser):
     parser.add_argument("--out", default="saved_models")
 
 
-def _run_model(folder, inputs, inputs_help, beam_width=True):
+def _run_model(folder, inputs, inputs_help, beam_width=True, extra=None):
     """The arguments of `kzoo translate|caption|transcribe|classify`: `--model`, `--beam-width`
-    where the model generates text, then the inputs."""
+    where the model generates text, what `extra(parser)` adds, then the inputs."""
 
     def add_arguments(parser):
         parser.add_argument("--model", default=_saved(folder), help=_MODEL_HELP)
         if beam_width:
             parser.add_argument("--beam-width", type=int, default=1)
+        if extra:
+            extra(parser)
         parser.add_argument(inputs, nargs="+", help=inputs_help)
 
     return add_arguments
@@ -136,7 +149,7 @@ _APPLICATIONS = (
     ("translator", _train_translator, _evaluate("translator", "embedded, anki-spa or a PATH")),
     ("captioner", _train_captioner,
      _evaluate("captioner", "embedded (both held-out splits), coco or a PATH", seed=False)),
-    ("speech", _train_speech, _evaluate("speech", "embedded, fsdd or a PATH to FSDD recordings")),
+    ("speech", _train_speech, _evaluate("speech", "embedded, fsdd or a PATH to FSDD recordings", extra=_language_model)),
     ("documents", _train_documents,
      _evaluate("document_classifier", "embedded, movie-reviews, a folder or a file", beam_width=False)),
 )
@@ -149,7 +162,8 @@ _VERBS = (
     ("caption", "caption images with a trained captioner",
      _run_model("captioner", "images", "image files (JPEG, PNG, ...)"), "kzoo.commands.captioner:caption"),
     ("transcribe", "transcribe WAV files with a trained speech model",
-     _run_model("speech", "files", "WAV files (any sample rate, mono or stereo)"), "kzoo.commands.speech:transcribe"),
+     _run_model("speech", "files", "WAV files (any sample rate, mono or stereo)", extra=_language_model),
+     "kzoo.commands.speech:transcribe"),
     ("classify", "classify documents with a trained document classifier",
      _run_model("document_classifier", "texts", "documents to classify (quote each one)", beam_width=False),
      "kzoo.commands.documents:classify"),

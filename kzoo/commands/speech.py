@@ -3,7 +3,10 @@
 `kzoo train speech` with no `--data` trains on the embedded spoken digits (our own formant
 synthesiser, `kzoo.data.load_spoken_digits`), reports WER and CER on speakers held out of
 training, exports `DIR/speech_to_text.keras`, `DIR/saved_model/` and `DIR/speech_to_text.tflite`
-(+ `.json`), writes the CTC posteriogram and attention figures and prints a few transcripts.
+(+ `.json`) and `DIR/language_model.json` (a character n-gram model of the training transcripts,
+`kzoo.text.CharacterLanguageModel`), writes the CTC posteriogram and attention figures and prints
+a few transcripts. `kzoo transcribe|evaluate speech --language-model DIR/language_model.json`
+decodes with it (prefix beam search fused with the language model; `.keras` models only).
 `--data fsdd` (or a folder of FSDD recordings) trains on connected digit strings built from the
 Free Spoken Digit Dataset and tests on its last speaker, held out of training.
 """
@@ -11,7 +14,7 @@ Free Spoken Digit Dataset and tests on its last speaker, held out of training.
 import os
 import time
 
-from kzoo.commands.exports import export_all, open_generator, read_files
+from kzoo.commands.exports import export_all, load_or_exit, open_generator, read_files
 from kzoo.commands.training import fit_callbacks, is_chief, progress, run_as_workers, start
 
 __all__ = ["train", "evaluate", "transcribe"]
@@ -20,6 +23,9 @@ _FILE = "speech_to_text"
 _SHARED_FSDD = os.path.join("..", "shared", "data", "speech", "fsdd")
 # Demo model: learns the embedded digits to a low WER in a few CPU minutes.
 _MODEL = {"num_mel_bins": 40, "filters": 16, "encoder_units": 96, "encoder_layers": 2, "units": 96, "embedding_dim": 32}
+# The character language model written beside the exports, and the beam it decodes with:
+# order 4 spelled the digit words as well as orders 5 and 6 (benchmarks/speech_quality.py --fusion).
+_LM_ORDER, _LM_BEAM = 4, 8
 _DATA = {"embedded": {"train": 1600, "test": 200, "epochs": 10}, "fsdd": {"train": 2000, "test": 200, "epochs": 12}}
 
 
@@ -74,6 +80,13 @@ def train(args):
         return 0  # the chief evaluates and exports
     hypotheses = _report(model.transcribe, test_set, "held-out speakers (greedy)")
     export_all(model, args.out, _FILE)
+    if model.ctc_head is not None:
+        from kzoo.text import CharacterLanguageModel
+
+        language_model = CharacterLanguageModel(order=_LM_ORDER).fit(list(train_set["transcripts"]))
+        language_model.save(os.path.join(args.out, "language_model.json"))
+        _report(lambda audio: model.transcribe(audio, beam_width=_LM_BEAM, language_model=language_model), test_set,
+                f"held-out speakers (beam {_LM_BEAM} + language model, --language-model {os.path.join(args.out, 'language_model.json')})")
     _figures(model, test_set, args.out)
     print("transcripts of held-out speakers:")
     for hypothesis, reference in list(zip(hypotheses, test_set["transcripts"]))[:4]:
@@ -97,20 +110,38 @@ def _figures(model, test_set, out):
     print(f"figure: {path}", flush=True)
 
 
-def _open(model):
-    return open_generator(model, _FILE, "transcribe", to_signature_input=lambda paths: read_files(paths, "WAV"))
+def _open(args):
+    """`(transcribe(audio), label)` for `--model`, fused with `--language-model` when given."""
+    if args.language_model is None:
+        generate = open_generator(args.model, _FILE, "transcribe", to_signature_input=lambda paths: read_files(paths, "WAV"))
+        return (lambda audio: generate(audio, beam_width=args.beam_width)), f"beam {args.beam_width}"
+    from kzoo.export import load_model
+    from kzoo.text import CharacterLanguageModel
+
+    path = os.path.join(args.model, f"{_FILE}.keras") if os.path.isdir(args.model) else args.model
+    if not path.endswith(".keras"):
+        raise SystemExit(f"--language-model decodes in Python: --model must be an export folder or a .keras file. Received: --model={args.model!r}")
+    language_model = load_or_exit(CharacterLanguageModel.load, args.language_model)
+    model = load_or_exit(load_model, path)
+    if getattr(model, "ctc_head", None) is None:
+        raise SystemExit(f"--language-model fuses with a CTC head: --model {path!r} has none ({type(model).__name__}).")
+    if not args.lm_weight >= 0:
+        raise SystemExit(f"--lm-weight must be a number >= 0. Received: --lm-weight={args.lm_weight}")
+    beam_width = args.beam_width if args.beam_width > 1 else _LM_BEAM
+    return (lambda audio: model.transcribe(audio, beam_width=beam_width, language_model=language_model, lm_weight=args.lm_weight),
+            f"beam {beam_width} + language model")
 
 
 def evaluate(args):
-    transcribe_fn = _open(args.model)
+    transcribe_fn, label = _open(args)
     sizes = _DATA["embedded" if args.data == "embedded" else "fsdd"]
     _, test_set = load_data(args.data, 1, sizes["test"], args.seed)
-    _report(lambda audio: transcribe_fn(audio, beam_width=args.beam_width), test_set, f"held-out speakers (beam {args.beam_width})")
+    _report(transcribe_fn, test_set, f"held-out speakers ({label})")
     return 0
 
 
 def transcribe(args):
-    transcribe_fn = _open(args.model)
-    for path, text in zip(args.files, transcribe_fn(list(args.files), beam_width=args.beam_width)):
+    transcribe_fn, _ = _open(args)
+    for path, text in zip(args.files, transcribe_fn(list(args.files))):
         print(f"{path}\t{text}")
     return 0

@@ -7,6 +7,8 @@ import pytest
 from kzoo import cli
 from kzoo.audio import write_wav
 from kzoo.data import load_spoken_digits
+from kzoo.export import load_model
+from kzoo.text import CharacterLanguageModel
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +21,12 @@ def exported(tmp_path_factory):
 
 def test_train_reports_error_rates_and_exports(exported, capsys):
     for name in ("speech_to_text.keras", "speech_to_text.tflite", "speech_to_text.tflite.json",
-                 "saved_model/saved_model.pb", "posteriogram.png"):
+                 "saved_model/saved_model.pb", "posteriogram.png", "language_model.json"):
         assert (exported / name).stat().st_size > 0, name
+    # The language model is that of the training transcripts (the embedded digits' first 64).
+    language_model = CharacterLanguageModel.load(str(exported / "language_model.json"))
+    expected = CharacterLanguageModel(order=4).fit(load_spoken_digits("train", num_utterances=64, seed=0)["transcripts"])
+    assert language_model.get_config() == expected.get_config()
 
 
 def test_transcribe_gives_the_same_text_from_every_format(exported, tmp_path, capsys):
@@ -40,3 +46,25 @@ def test_transcribe_gives_the_same_text_from_every_format(exported, tmp_path, ca
 def test_evaluate_prints_wer_and_cer(exported, capsys):
     assert cli.main(["evaluate", "speech", "--model", str(exported)]) == 0
     assert re.search(r"held-out speakers \(beam 1\): WER [\d.]+%, CER [\d.]+%", capsys.readouterr().out)
+
+
+def test_language_model_decoding_is_transcribe_with_the_model(exported, tmp_path, capsys):
+    data = load_spoken_digits("test", num_utterances=3, seed=6)
+    paths = []
+    for i, audio in enumerate(data["audio"]):
+        paths.append(str(tmp_path / f"{i}.wav"))
+        write_wav(paths[-1], audio, data["sample_rate"])
+    lm_path = str(exported / "language_model.json")
+    assert cli.main(["transcribe", "--model", str(exported), "--language-model", lm_path, "--lm-weight", "0.8", *paths]) == 0
+    printed = re.findall(r"^\S+\.wav\t(.*)$", capsys.readouterr().out, re.M)
+    model = load_model(str(exported / "speech_to_text.keras"))
+    assert printed == model.transcribe(paths, beam_width=8, language_model=CharacterLanguageModel.load(lm_path), lm_weight=0.8)
+    assert cli.main(["evaluate", "speech", "--model", str(exported), "--language-model", lm_path]) == 0
+    assert re.search(r"held-out speakers \(beam 8 \+ language model\): WER [\d.]+%", capsys.readouterr().out)
+    for argv, message in (
+        (["--model", str(exported / "speech_to_text.tflite"), "--language-model", lm_path], "export folder or a .keras file"),
+        (["--model", str(exported), "--language-model", str(tmp_path / "none.json")], "none.json"),
+        (["--model", str(exported), "--language-model", lm_path, "--lm-weight", "-1"], "--lm-weight=-1.0"),
+    ):
+        with pytest.raises(SystemExit, match=message):
+            cli.main(["transcribe", *argv, paths[0]])

@@ -47,6 +47,8 @@ _ADDED = {
     "train captioner": _TRAINING,
     "train speech": _TRAINING,
     "train documents": {"--embeddings"} | _TRAINING,
+    "evaluate speech": {"--language-model", "--lm-weight"},
+    "transcribe": {"--language-model", "--lm-weight"},
 }
 
 # Runs kzoo_cli.main on each argv of argv[1] (JSON) and prints, as JSON, what each printed and
