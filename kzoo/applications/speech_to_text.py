@@ -16,7 +16,7 @@ from kzoo.applications.speech_data import check_transcripts, speech_batches, spe
 from kzoo.applications.task import check_return_attention
 from kzoo.applications.tflite_speech_to_text import TFLiteSpeechToText
 from kzoo.audio.batches import audio_inputs, decode_wav_batch, join_pieces, pad_waveforms, split_long
-from kzoo.audio.speech_encoder import SpeechEncoder
+from kzoo.audio.speech_encoder import CONTEXTS, SpeechEncoder
 from kzoo.metrics.sequence import CharErrorRate, WordErrorRate
 from kzoo.seq2seq import schedules
 from kzoo.seq2seq.bridge import MeanBridge
@@ -112,8 +112,8 @@ class SpeechToText(CTCAttentionGenerator):
             raise ValueError(f"`decoder` must be one of {DECODERS}. Received: decoder={decoder!r}")
         if isinstance(ctc_weight, bool) or not isinstance(ctc_weight, (int, float)) or not 0 < ctc_weight < 1:
             raise ValueError(f"`ctc_weight` must be a float in (0, 1). Received: ctc_weight={ctc_weight!r}")
-        if encoder_context not in ("bilstm", "conv"):
-            raise ValueError(f"`encoder_context` must be 'bilstm' or 'conv'. Received: encoder_context={encoder_context!r}")
+        if encoder_context not in CONTEXTS:
+            raise ValueError(f"`encoder_context` must be one of {CONTEXTS}. Received: encoder_context={encoder_context!r}")
         if not isinstance(max_chunk_seconds, (int, float)) or max_chunk_seconds < 1:
             raise ValueError(f"`max_chunk_seconds` must be a number >= 1. Received: max_chunk_seconds={max_chunk_seconds!r}")
         self.sample_rate, self.decoder_kind, self.ctc_weight, self.seed = sample_rate, decoder, float(ctc_weight), seed

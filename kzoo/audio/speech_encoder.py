@@ -47,7 +47,7 @@ from kzoo.layers.utterance_normalization import UtteranceNormalization
 __all__ = ["SpeechEncoder"]
 
 _SUBSAMPLING = (1, 2, 4)
-_CONTEXTS = ("bilstm", "conv")
+CONTEXTS = ("bilstm", "conv")  # the encoder_context names SpeechToText accepts too
 
 
 def _after_stride_two(frames):
@@ -122,8 +122,8 @@ class SpeechEncoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if context not in _CONTEXTS:
-            raise ValueError(f"`context` must be one of {_CONTEXTS}. Received: context={context!r}")
+        if context not in CONTEXTS:
+            raise ValueError(f"`context` must be one of {CONTEXTS}. Received: context={context!r}")
         if isinstance(context_kernel, bool) or not isinstance(context_kernel, int) or context_kernel < 3 or context_kernel % 2 == 0:
             raise ValueError(f"`context_kernel` must be an odd int >= 3. Received: context_kernel={context_kernel!r}")
         self.context, self.context_kernel = context, context_kernel

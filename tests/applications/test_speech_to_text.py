@@ -354,7 +354,7 @@ def test_convolutional_encoder_learns_the_toy_corpus_saves_and_exports(tmp_path)
     assert (config["encoder_context"], config["context_kernel"], config["frequency_pooling"]) == ("conv", 5, True)
     assert loaded.transcribe(held_out[:8]) == model.transcribe(held_out[:8])
     check_exports(model, tmp_path)
-    with pytest.raises(ValueError, match=r"`encoder_context` must be 'bilstm' or 'conv'. Received: encoder_context='gru'"):
+    with pytest.raises(ValueError, match=r"`encoder_context` must be one of \('bilstm', 'conv'\). Received: encoder_context='gru'"):
         SpeechToText(**{**TINY, "encoder_context": "gru"})
 
 
