@@ -1,7 +1,8 @@
 """SpeechToText speed: real-time factor (seconds of compute per second of audio) of every path.
 
 Trains nothing: speed does not depend on the weights. Builds a model of the benchmark's size (or
-loads one with `--model`), then times `transcribe()` at batch 1 and 32, greedy and beam-4, the
+loads one with `--model`), then times `transcribe()` at batch 1 and 32, greedy and beam-4, beam-8
+fused with a character language model of the ten digit words (CTC heads), the
 SavedModel's `waveforms` signature at batch 1 and 32, and the TFLite file at batch 1 (float and
 dynamic-range int8 and float16 quantized), on synthesised digits of held-out voices or FSDD connected digit
 strings (`--data`). With a trained `--model` it also reports the WER / CER of every path and the
@@ -26,12 +27,15 @@ from kzoo.applications import SpeechToText  # noqa: E402
 from kzoo.applications.evaluation import score_texts  # noqa: E402
 from kzoo.testing.application_test import agreement  # noqa: E402
 from kzoo.audio.batches import pad_waveforms  # noqa: E402
-from kzoo.data import connected_digits, load_fsdd, load_spoken_digits  # noqa: E402
+from kzoo.data import DIGIT_WORDS, connected_digits, load_fsdd, load_spoken_digits  # noqa: E402
 from kzoo.export import load_tflite  # noqa: E402
+from kzoo.text import CharacterLanguageModel  # noqa: E402
 from clocks import median_time  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
+# The text prior of the fused decoding: the ten digit words, alone and in a string (no test transcript).
+DIGITS_LM = CharacterLanguageModel(order=4).fit([*DIGIT_WORDS, " ".join(DIGIT_WORDS)])
 FSDD = os.path.join(os.path.dirname(ROOT), "shared", "data", "speech", "fsdd")
 
 
@@ -64,6 +68,8 @@ def run(decoder, args):
     timed("transcribe_greedy_batch1", lambda: [model.transcribe(a) for a in audio])
     timed("transcribe_greedy_batch32", lambda: [model.transcribe(audio[i : i + 32]) for i in range(0, len(audio), 32)])
     timed("transcribe_beam4_batch1", lambda: [model.transcribe(a, beam_width=4) for a in audio])
+    if model.ctc_head is not None:
+        timed("transcribe_beam8_lm_batch1", lambda: [model.transcribe(a, beam_width=8, language_model=DIGITS_LM) for a in audio])
     folder = tempfile.mkdtemp()
     served = tf.saved_model.load(model.export(os.path.join(folder, "saved"))).signatures["waveforms"]
 
@@ -76,6 +82,9 @@ def run(decoder, args):
     sizes = {}
     expected = model.transcribe(audio)
     quality = {"transcribe": score_texts(expected, references, metrics=("wer", "cer"))}
+    if model.ctc_head is not None:
+        fused = model.transcribe(audio, beam_width=8, language_model=DIGITS_LM)
+        quality["transcribe_beam8_lm"] = score_texts(fused, references, metrics=("wer", "cer"))
     for quantize in (False, "int8", "float16"):
         suffix = f"_{quantize}" if quantize else ""
         path = model.export(os.path.join(folder, f"stt{suffix}.tflite"), format="litert", beam_width=1, quantize=quantize)
@@ -93,7 +102,8 @@ def run(decoder, args):
               "load_average": os.getloadavg()}
     print(json.dumps(record), flush=True)
     os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, f"speech_speed_{decoder}{'_trained' if args.model else ''}.json"), "w") as f:
+    name = f"speech_speed_{decoder}{'_trained' if args.model else ''}{f'_{args.tag}' if args.tag else ''}.json"
+    with open(os.path.join(RESULTS, name), "w") as f:
         json.dump(record, f, indent=1)
 
 
@@ -108,6 +118,7 @@ def main():
     parser.add_argument("--filters", type=int, default=32)
     parser.add_argument("--units", type=int, default=192)
     parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--tag", default="", help="appended to the result file's name")
     args = parser.parse_args()
     for decoder in args.decoders:
         run(decoder, args)
