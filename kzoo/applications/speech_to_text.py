@@ -242,9 +242,9 @@ class SpeechToText(CTCAttentionGenerator):
         return_attention = check_return_attention(return_attention)
         waveforms, single = audio_inputs(audio, sample_rate, self.sample_rate)
         pieces, owners = split_long(waveforms, self.sample_rate, self.max_chunk_seconds)
+        fuse = language_model is not None and self.check_fusion(language_model, lexicon)
         constrain = lexicon is not None and self.lexicon_labels(lexicon, beam_width)
         attention_weight = self.check_attention_weight(attention_weight, lexicon)
-        fuse = language_model is not None and self.check_fusion(language_model, lexicon)
         keep = return_attention or lexicon is not None or fuse
         result = self.generate(pieces, 1 if fuse else beam_width, None, length_penalty, keep) if pieces else []
         texts, records = result if keep and pieces else (result, [])

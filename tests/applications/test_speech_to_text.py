@@ -172,7 +172,7 @@ def test_language_model_fusion_is_the_fused_prefix_search_over_the_posteriors(tr
     assert set("".join(model.transcribe(audio, beam_width=8, language_model=only_b, lm_weight=20.0))) <= {"b", " "}
     errors = [
         (dict(language_model="lm"), "must be a kzoo.text.CharacterLanguageModel"),
-        (dict(language_model=lm, lexicon=["a"]), "either `lexicon`"),
+        (dict(language_model=lm, lexicon=["a"], beam_width=8), "either `lexicon`"),
         (dict(language_model=lm, lm_weight=-0.5), "lm_weight=-0.5"),
     ]
     for kwargs, message in errors:
