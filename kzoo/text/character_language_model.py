@@ -45,7 +45,7 @@ class CharacterLanguageModel:
             words well).
         lowercase: fold texts to lower case, as `kzoo.text.CharacterTokenizer` does by default.
 
-    Example:
+    Examples:
         >>> lm = CharacterLanguageModel(order=3).fit(["one two", "two one"])
         >>> lm.log_prob("one") > lm.log_prob("nne")
         True
