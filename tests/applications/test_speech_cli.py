@@ -29,12 +29,17 @@ def test_train_reports_error_rates_and_exports(exported, capsys):
     assert language_model.get_config() == expected.get_config()
 
 
+def wav_files(folder, count, seed):
+    """Paths of `count` held-out embedded digit recordings written as WAV files in `folder`."""
+    data = load_spoken_digits("test", num_utterances=count, seed=seed)
+    paths = [str(folder / f"{i}.wav") for i in range(count)]
+    for path, audio in zip(paths, data["audio"]):
+        write_wav(path, audio, data["sample_rate"])
+    return paths
+
+
 def test_transcribe_gives_the_same_text_from_every_format(exported, tmp_path, capsys):
-    data = load_spoken_digits("test", num_utterances=2, seed=5)
-    paths = []
-    for i, audio in enumerate(data["audio"]):
-        paths.append(str(tmp_path / f"{i}.wav"))
-        write_wav(paths[-1], audio, data["sample_rate"])
+    paths = wav_files(tmp_path, 2, seed=5)
     results = {}
     for model in ("", "speech_to_text.keras", "speech_to_text.tflite", "saved_model"):
         assert cli.main(["transcribe", "--model", str(exported / model) if model else str(exported), *paths]) == 0
@@ -49,11 +54,7 @@ def test_evaluate_prints_wer_and_cer(exported, capsys):
 
 
 def test_language_model_decoding_is_transcribe_with_the_model(exported, tmp_path, capsys):
-    data = load_spoken_digits("test", num_utterances=3, seed=6)
-    paths = []
-    for i, audio in enumerate(data["audio"]):
-        paths.append(str(tmp_path / f"{i}.wav"))
-        write_wav(paths[-1], audio, data["sample_rate"])
+    paths = wav_files(tmp_path, 3, seed=6)
     lm_path = str(exported / "language_model.json")
     assert cli.main(["transcribe", "--model", str(exported), "--language-model", lm_path, "--lm-weight", "0.8", *paths]) == 0
     printed = re.findall(r"^\S+\.wav\t(.*)$", capsys.readouterr().out, re.M)
