@@ -2,7 +2,7 @@
 
 Leave-one-speaker-out as in `speech_quality.py` (same folds): train a small 2-D CNN on the four
 other speakers' isolated digits, each clip placed at a random offset in a one-second window
-(time shift) with white noise at a random SNR of 10-40 dB, fresh every epoch, for a wall-clock
+(time shift), half of them with white noise at a random SNR of 10-40 dB, fresh every epoch, for a wall-clock
 budget; then classify the held-out speaker's 500 clips (centred, no noise). It reads ten classes,
 not characters, so it is an upper reference for what the features carry about an unheard voice,
 not a competitor of a recogniser that writes strings.
@@ -57,8 +57,11 @@ def log_mel(waves, rate):
 
 
 def place(clips, rng, train):
-    """Clips in one-second windows: at a random offset with 10-40 dB white noise (train), or
-    centred and clean (test); a clip longer than the window is cut to it (randomly, or centred)."""
+    """Clips in one-second windows: at a random offset, half of them with 10-40 dB white noise
+    (train), or centred and clean (test); a clip longer than the window is cut to it (randomly, or
+    centred). Clean training clips matter: trained on noisy windows only, the network never saw
+    the exact silence around a clean test clip, and scored 58% on FSDD's own split (known voices)
+    and 25% on jackson held out."""
     out = np.zeros((len(clips), WINDOW), "float32")
     for row, clip in zip(out, clips):
         clip = np.asarray(clip, "float32")
@@ -67,7 +70,7 @@ def place(clips, rng, train):
             clip = clip[start: start + WINDOW]
         offset = rng.integers(0, WINDOW - len(clip) + 1) if train else (WINDOW - len(clip)) // 2
         row[offset: offset + len(clip)] = clip
-        if train:
+        if train and rng.random() < 0.5:  # half the clips clean, as the test clips are
             rms = np.sqrt(np.mean(clip ** 2)) + 1e-8
             row += rng.normal(0, rms / 10 ** (rng.uniform(10, 40) / 20), WINDOW).astype("float32")
     return out
@@ -77,9 +80,10 @@ def classifier(frames):
     inputs = keras.Input((frames, 40, 1))
     x = inputs
     for filters in (32, 64, 128):
-        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-        x = keras.layers.BatchNormalization()(x)
-        x = keras.layers.MaxPooling2D(2)(keras.layers.ReLU()(x))
+        # No batch normalisation: with it, inference-mode accuracy fell far below training-mode
+        # accuracy on the same clips (54% against 66% after 12 epochs on FSDD's own split).
+        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = keras.layers.MaxPooling2D(2)(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dense(64, activation="relu")(keras.layers.Dropout(0.3)(x))
     return keras.Model(inputs, keras.layers.Dense(10)(x))

@@ -19,6 +19,9 @@ also transcribe with their attention decoder (`decode_with="attention"`), under 
 and rescore the lexicon transcripts with it (`transcribe(lexicon=..., attention_weight=...)`), under
 "joint_lexicon" (at `1 - ctc_weight`) and "joint_lexicon_weights" (`--attention-weights W ...`).
 `--ema MOMENTUM` trains with a moving average of the weights (`compile(ema_momentum=...)`).
+The top-level scores are greedy decoding (`transcribe(language_model=False)`); models that decode
+with their own language model by default (`SpeechToText(language_model_order=4)`, a CTC head) are
+also scored with `transcribe`'s defaults, under "default".
 `--fusion ALPHA:BETA ...` also decodes the CTC head by prefix beam search fused with a character
 n-gram model of the fold's training transcripts (`transcribe(language_model=...)`), under "fusion".
 """
@@ -173,7 +176,7 @@ def run(fsdd, speaker, decoder, args):
     record = {"speaker": speaker, "decoder": decoder, "minutes": args.minutes, "seed": args.seed,
               "train_seconds": round(train_seconds, 1), "clock": args.clock, "epochs": len(history.history["loss"]),
               "train_utterances": len(texts), "parameters": model.count_params(),
-              **evaluate(model, isolated, strings),
+              **evaluate(model, isolated, strings, language_model=False),  # greedy
               "anchor_logmel_lr_accuracy": round(anchor(fsdd, speaker), 4),
               "config": {"mels": args.mels, "filters": args.filters, "units": args.units, "layers": args.layers,
                          "subsampling": args.subsampling, "connected": args.connected,
@@ -183,6 +186,8 @@ def run(fsdd, speaker, decoder, args):
                          "context_kernel": args.context_kernel},
               "history": {k: [round(float(x), 4) for x in v] for k, v in history.history.items()},
               "load_average": os.getloadavg()}
+    if model.fusion(None, None, None, None, None)[0] is not None:  # what `transcribe` does by default
+        record["default"] = evaluate(model, isolated, strings)
     if model.ctc_head is not None:
         record["lexicon"] = evaluate(model, isolated, strings, lexicon=list(DIGIT_WORDS))
         if args.fusion:

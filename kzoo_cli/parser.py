@@ -112,12 +112,14 @@ def _evaluate(folder, data_help, beam_width=True, seed=True, extra=None):
 
 
 def _language_model(parser):
-    """The speech model's decoding with a character language model (`transcribe(language_model=...)`)."""
+    """The speech model's decoding options (`transcribe(beam_width=..., language_model=..., lm_weight=...)`)."""
+    parser.add_argument("--beam-width", type=int, default=None,
+                        help="prefixes of the beam search (default: 8 with a language model, else 1)")
     parser.add_argument("--language-model", default=None, metavar="FILE",
-                        help="decode by prefix beam search (of --beam-width prefixes, 8 when it is 1) fused with this "
-                             "character language model (the language_model.json `kzoo train speech` writes); "
+                        help="a character language model (kzoo.text.CharacterLanguageModel.save) to fuse into decoding "
+                             "instead of the model's own, or 'none' for none (greedy, as the exports decode); "
                              "needs an export folder or .keras file")
-    parser.add_argument("--lm-weight", type=float, default=0.5, help="the language model's weight")
+    parser.add_argument("--lm-weight", type=float, default=None, help="the language model's weight (default 0.5)")
 
 
 # === Using a trained model ===
@@ -149,7 +151,7 @@ _APPLICATIONS = (
     ("translator", _train_translator, _evaluate("translator", "embedded, anki-spa or a PATH")),
     ("captioner", _train_captioner,
      _evaluate("captioner", "embedded (both held-out splits), coco or a PATH", seed=False)),
-    ("speech", _train_speech, _evaluate("speech", "embedded, fsdd or a PATH to FSDD recordings", extra=_language_model)),
+    ("speech", _train_speech, _evaluate("speech", "embedded, fsdd or a PATH to FSDD recordings", beam_width=False, extra=_language_model)),
     ("documents", _train_documents,
      _evaluate("document_classifier", "embedded, movie-reviews, a folder or a file", beam_width=False)),
 )
@@ -162,7 +164,7 @@ _VERBS = (
     ("caption", "caption images with a trained captioner",
      _run_model("captioner", "images", "image files (JPEG, PNG, ...)"), "kzoo.commands.captioner:caption"),
     ("transcribe", "transcribe WAV files with a trained speech model",
-     _run_model("speech", "files", "WAV files (any sample rate, mono or stereo)", extra=_language_model),
+     _run_model("speech", "files", "WAV files (any sample rate, mono or stereo)", beam_width=False, extra=_language_model),
      "kzoo.commands.speech:transcribe"),
     ("classify", "classify documents with a trained document classifier",
      _run_model("document_classifier", "texts", "documents to classify (quote each one)", beam_width=False),

@@ -29,7 +29,14 @@ from keras import ops
 
 from kzoo.applications.task import SequenceGenerator, own_identity
 from kzoo.audio.batches import audio_inputs, pad_waveforms
-from kzoo.seq2seq.ctc import ctc_greedy_decode, ctc_log_likelihoods, ctc_loss, ctc_prefix_beam_search, ctc_tf_beam_decode
+from kzoo.seq2seq.ctc import (
+    check_fusion_weights,
+    ctc_greedy_decode,
+    ctc_log_likelihoods,
+    ctc_loss,
+    ctc_prefix_beam_search,
+    ctc_tf_beam_decode,
+)
 from kzoo.seq2seq.ctc_lexicon import ctc_lexicon_decode, word_edit_search
 from kzoo.seq2seq.decoder import AttentionDecoder
 from kzoo.seq2seq.samplers import BeamSampler
@@ -40,6 +47,9 @@ from kzoo.training.distribute import num_replicas
 __all__ = ["CTCAttentionGenerator", "DECODERS"]
 
 DECODERS = ("ctc", "attention", "joint")
+# Decoding with a language model, when `transcribe` is not told otherwise: beam 8, and α = β = 0.5
+# (chosen on one held-out FSDD speaker with an order-4 model, benchmarks/speech_quality.py --fusion).
+FUSION_BEAM, FUSION_WEIGHT, FUSION_BONUS = 8, 0.5, 0.5
 
 
 class CTCAttentionGenerator(SequenceGenerator):
@@ -179,8 +189,27 @@ class CTCAttentionGenerator(SequenceGenerator):
         separator = vocabulary.index(" ") if " " in vocabulary else None
         return words, labels, separator
 
-    def check_fusion(self, language_model, lexicon):
-        """Checks that `transcribe` may fuse `language_model` into CTC decoding -> True."""
+    def fusion(self, language_model, lexicon, beam_width, lm_weight, length_bonus):
+        """Resolves `transcribe`'s decoding with a language model -> `(language_model, beam_width,
+        lm_weight, length_bonus)`, with `language_model` None for decoding without one.
+
+        `language_model=None` takes the model's own (`self.language_model`, fitted by `adapt` on
+        the training transcripts) where there is one, the CTC head transcribes and no `lexicon` is
+        given; False decodes without one; a `kzoo.text.CharacterLanguageModel` is used as given.
+        With a language model, None settings become `FUSION_BEAM`, `FUSION_WEIGHT` and
+        `FUSION_BONUS`; without one `beam_width` None becomes 1, and weights are an error.
+        """
+        if language_model is None:
+            own = getattr(self, "language_model", None)
+            language_model = own if own is not None and self.decode_with == "ctc" and lexicon is None else False
+        if language_model is False:
+            if lm_weight is not None or length_bonus is not None:
+                raise ValueError(
+                    "`lm_weight` and `length_bonus` weigh a language model, and this call decodes without one "
+                    f"(language_model=False, a lexicon, or a model without its own). Received: lm_weight={lm_weight!r}, "
+                    f"length_bonus={length_bonus!r}"
+                )
+            return None, 1 if beam_width is None else beam_width, None, None
         if self.decode_with != "ctc":
             raise ValueError(
                 "`language_model` fusion searches the CTC head's prefixes: it needs decode_with='ctc'. "
@@ -189,7 +218,10 @@ class CTCAttentionGenerator(SequenceGenerator):
         if lexicon is not None:
             raise ValueError("Pass either `lexicon` (a closed vocabulary) or `language_model` (open), not both.")
         self.label_language_model(language_model)
-        return True
+        lm_weight = FUSION_WEIGHT if lm_weight is None else lm_weight
+        length_bonus = FUSION_BONUS if length_bonus is None else length_bonus
+        check_fusion_weights(lm_weight, length_bonus)
+        return language_model, FUSION_BEAM if beam_width is None else beam_width, lm_weight, length_bonus
 
     def label_language_model(self, language_model):
         """A `kzoo.text.CharacterLanguageModel` over this model's labels: a function of a prefix
@@ -198,7 +230,7 @@ class CTCAttentionGenerator(SequenceGenerator):
         `kzoo.seq2seq.ctc_prefix_beam_search` takes it."""
         if not isinstance(language_model, CharacterLanguageModel):
             raise ValueError(
-                "`language_model` must be a kzoo.text.CharacterLanguageModel (fitted on text). "
+                "`language_model` must be None (the model's own), False (none) or a kzoo.text.CharacterLanguageModel. "
                 f"Received: language_model={type(language_model).__name__}"
             )
         vocabulary = self.target_tokenizer.vocabulary

@@ -18,7 +18,7 @@ from kzoo.applications.embeddings import (
     load_pretrained,
     pretrained_matrix,
 )
-from kzoo.data.pipeline import no_epoch_end_warning
+from kzoo.data.pipeline import no_epoch_end_warning, unpack_text_dataset
 from kzoo.text import word_vectors
 from kzoo.text.documents import check_documents, make_documents_dataset
 from kzoo.training.backup import resume_data_order
@@ -50,17 +50,6 @@ def check_labels(labels, num_classes, name="y"):
     return array.astype("int32")
 
 
-def _unpack_dataset(dataset):
-    """A dataset of strings or of `(string, label)` pairs (batched or not) -> (texts, labels or None)."""
-    texts, labels = [], []
-    for element in dataset.as_numpy_iterator():
-        text, label = element if isinstance(element, tuple) else (element, None)
-        texts.extend(np.atleast_1d(text).tolist())
-        if label is not None:
-            labels.extend(np.atleast_1d(label).tolist())
-    return texts, (labels if labels else None)
-
-
 class DocumentTraining:
     """`adapt`, `compile`, `fit` and `evaluate` of `kzoo.applications.DocumentClassifier` (its base)."""
 
@@ -90,7 +79,7 @@ class DocumentTraining:
         if not (isinstance(embeddings, str) and embeddings == "skipgram"):
             embeddings = load_pretrained(embeddings, self.embedding_dim)
         if isinstance(documents, tf.data.Dataset):
-            documents, found = _unpack_dataset(documents)
+            documents, found = unpack_text_dataset(documents)
             labels = found if labels is None else labels
         documents, _ = check_documents(documents, "documents")
         if labels is not None:

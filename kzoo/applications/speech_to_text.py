@@ -17,9 +17,11 @@ from kzoo.applications.task import check_return_attention
 from kzoo.applications.tflite_speech_to_text import TFLiteSpeechToText
 from kzoo.audio.batches import audio_inputs, decode_wav_batch, join_pieces, pad_waveforms, split_long
 from kzoo.audio.speech_encoder import CONTEXTS, SpeechEncoder
+from kzoo.data.pipeline import unpack_text_dataset
 from kzoo.metrics.sequence import CharErrorRate, WordErrorRate
 from kzoo.seq2seq import schedules
 from kzoo.seq2seq.bridge import MeanBridge
+from kzoo.text.character_language_model import CharacterLanguageModel
 from kzoo.text.character_tokenizer import CharacterTokenizer
 
 __all__ = ["SpeechToText", "TFLiteSpeechToText"]
@@ -63,6 +65,13 @@ class SpeechToText(CTCAttentionGenerator):
             joint model; default "ctc" for ctc and joint models, "attention" for attention ones
             (assign `model.decode_with` to change it).
         seed: seed of SpecAugment and dropout.
+        language_model_order: the order of the character language model
+            (`kzoo.text.CharacterLanguageModel`) that `adapt` fits on the training transcripts
+            and `transcribe` fuses into CTC decoding by default; None for no language model
+            (then `transcribe` decodes greedily by default).
+        language_model: a fitted `kzoo.text.CharacterLanguageModel` (or its config) to start
+            with instead, e.g. one fitted on more text than the transcripts. It is also the
+            attribute `model.language_model`, which can be assigned; saved with the model.
 
     Examples:
         >>> import numpy as np
@@ -105,6 +114,8 @@ class SpeechToText(CTCAttentionGenerator):
         encoder_context="bilstm",
         context_kernel=5,
         frequency_pooling=False,
+        language_model_order=4,
+        language_model=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -120,6 +131,19 @@ class SpeechToText(CTCAttentionGenerator):
         self.units, self.embedding_dim, self.score, self.dropout = units, embedding_dim, score, dropout
         self.max_target_length, self.max_chunk_seconds = max_transcript_length, float(max_chunk_seconds)
         self.decode_with = decode_with
+        if language_model_order is not None and (
+            isinstance(language_model_order, bool) or not isinstance(language_model_order, int) or language_model_order < 1
+        ):
+            raise ValueError(f"`language_model_order` must be None or an int >= 1. Received: language_model_order={language_model_order!r}")
+        self.language_model_order = language_model_order
+        if isinstance(language_model, dict):
+            language_model = CharacterLanguageModel.from_config(language_model)
+        if language_model is not None and not isinstance(language_model, CharacterLanguageModel):
+            raise ValueError(
+                "`language_model` must be None, a kzoo.text.CharacterLanguageModel or its config. "
+                f"Received: language_model={type(language_model).__name__}"
+            )
+        self.language_model = language_model
         self.scheduled_sampling = schedules.get(None)
         self.encoder = SpeechEncoder(
             sample_rate, num_mel_bins, frame_length_ms, frame_step_ms, subsampling, filters,
@@ -137,12 +161,17 @@ class SpeechToText(CTCAttentionGenerator):
             self._make_layers()
 
     def adapt(self, transcripts, min_count=1):
-        """Builds the character vocabulary from training transcripts (strings or a Dataset)."""
+        """Builds the character vocabulary from training transcripts (strings or a Dataset of
+        strings), and fits the character language model of order `language_model_order` on them
+        (unless the model was given a `language_model`)."""
         if hasattr(self, "decoder"):
             raise ValueError("`adapt()` can only be called once, before training.")
         if not isinstance(transcripts, tf.data.Dataset):
             transcripts = check_transcripts(transcripts)
         self.target_tokenizer.adapt(transcripts, min_count=min_count)
+        if self.language_model is None and self.language_model_order is not None:
+            texts = transcripts if isinstance(transcripts, list) else unpack_text_dataset(transcripts)[0]
+            self.language_model = CharacterLanguageModel(self.language_model_order).fit(texts)
         self._make_layers()
         self.build()
 
@@ -207,16 +236,21 @@ class SpeechToText(CTCAttentionGenerator):
     raw_batches = staticmethod(speech_batches)  # the datasets `fit` takes -> batches
 
     # === Transcription ===
-    def transcribe(self, audio, sample_rate=None, beam_width=1, length_penalty=0.0, return_attention=False, lexicon=None,
-                   attention_weight=0.0, language_model=None, lm_weight=0.5, length_bonus=0.5):
+    def transcribe(self, audio, sample_rate=None, beam_width=None, length_penalty=0.0, return_attention=False, lexicon=None,
+                   attention_weight=0.0, language_model=None, lm_weight=None, length_bonus=None):
         """Transcribes one recording or a batch.
+
+        By default a model with a language model (`adapt` fits one on the training transcripts)
+        and the CTC head decodes by prefix beam search of 8 prefixes fused with it; otherwise,
+        and with `language_model=False`, greedily (as the SavedModel and TFLite exports do).
 
         Args:
             audio: a WAV file path or WAV bytes, a 1-D array (float in [-1, 1] or int16 PCM), a
                 2-D array (one recording with channels, mixed to mono), or a list of these.
             sample_rate: the rate of array input in Hz (default: the model's); resampled to
                 the model's rate. WAV files carry their own rate.
-            beam_width: 1 for greedy decoding, more for beam search.
+            beam_width: 1 for greedy decoding, more for beam search (default: 8 with a language
+                model, else 1).
             length_penalty: GNMT `α` of the attention decoder's beam search.
             return_attention: if True also return, per recording, a dict with the `tokens` and
                 the CTC `posteriogram (frames, characters)` (decoding with the CTC head) or the
@@ -228,13 +262,16 @@ class SpeechToText(CTCAttentionGenerator):
                 attention decoder in the joint score `(1 − w) · log p_ctc + w · log p_attention`
                 (Watanabe et al. 2017) of the word sequences searched from the best CTC path
                 (`CTCAttentionGenerator.lexicon_transcripts`); 0 keeps the best CTC path.
-            language_model: a `kzoo.text.CharacterLanguageModel` fitted on text, to decode the
-                CTC head by prefix beam search of `beam_width` prefixes (8 or more; 1 is
-                greedy in the fused score) fused with it (`kzoo.seq2seq.ctc_prefix_beam_search`):
-                the open-vocabulary counterpart of `lexicon`.
+            language_model: None for the model's own (`model.language_model`, where there is one,
+                the CTC head transcribes and no `lexicon` is given), False for none, or a
+                `kzoo.text.CharacterLanguageModel` fitted on text: the CTC head is decoded by
+                prefix beam search of `beam_width` prefixes (1 is greedy in the fused score)
+                fused with it (`kzoo.seq2seq.ctc_prefix_beam_search`), the open-vocabulary
+                counterpart of `lexicon`.
             lm_weight: the language model's weight `α` in the fused score
-                `log p_ctc + α · log p_lm + β · characters`.
-            length_bonus: `β`, the score added per character.
+                `log p_ctc + α · log p_lm + β · characters` (default 0.5; an error without a
+                language model).
+            length_bonus: `β`, the score added per character (default 0.5).
 
         Returns:
             A string for one recording, a list for a batch (and the records).
@@ -242,7 +279,8 @@ class SpeechToText(CTCAttentionGenerator):
         return_attention = check_return_attention(return_attention)
         waveforms, single = audio_inputs(audio, sample_rate, self.sample_rate)
         pieces, owners = split_long(waveforms, self.sample_rate, self.max_chunk_seconds)
-        fuse = language_model is not None and self.check_fusion(language_model, lexicon)
+        language_model, beam_width, lm_weight, length_bonus = self.fusion(language_model, lexicon, beam_width, lm_weight, length_bonus)
+        fuse = language_model is not None
         constrain = lexicon is not None and self.lexicon_labels(lexicon, beam_width)
         attention_weight = self.check_attention_weight(attention_weight, lexicon)
         keep = return_attention or lexicon is not None or fuse
@@ -289,5 +327,7 @@ class SpeechToText(CTCAttentionGenerator):
             max_chunk_seconds=self.max_chunk_seconds,
             decode_with=self.decode_with,
             seed=self.seed,
+            language_model_order=self.language_model_order,
+            language_model=None if self.language_model is None else self.language_model.get_config(),
         )
         return config

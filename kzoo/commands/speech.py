@@ -3,10 +3,12 @@
 `kzoo train speech` with no `--data` trains on the embedded spoken digits (our own formant
 synthesiser, `kzoo.data.load_spoken_digits`), reports WER and CER on speakers held out of
 training, exports `DIR/speech_to_text.keras`, `DIR/saved_model/` and `DIR/speech_to_text.tflite`
-(+ `.json`) and `DIR/language_model.json` (a character n-gram model of the training transcripts,
-`kzoo.text.CharacterLanguageModel`), writes the CTC posteriogram and attention figures and prints
-a few transcripts. `kzoo transcribe|evaluate speech --language-model DIR/language_model.json`
-decodes with it (prefix beam search fused with the language model; `.keras` models only).
+(+ `.json`), writes the CTC posteriogram and attention figures and prints a few transcripts. The
+`.keras` model holds a character n-gram model of the training transcripts
+(`kzoo.text.CharacterLanguageModel`) and decodes with it by default (prefix beam search fused with
+it); the SavedModel and TFLite files decode greedily. `kzoo transcribe|evaluate speech
+--language-model FILE` decodes with another language model (`CharacterLanguageModel.save`), and
+`--language-model none` without one.
 `--data fsdd` (or a folder of FSDD recordings) trains on connected digit strings built from the
 Free Spoken Digit Dataset and tests on its last speaker, held out of training.
 """
@@ -23,9 +25,6 @@ _FILE = "speech_to_text"
 _SHARED_FSDD = os.path.join("..", "shared", "data", "speech", "fsdd")
 # Demo model: learns the embedded digits to a low WER in a few CPU minutes.
 _MODEL = {"num_mel_bins": 40, "filters": 16, "encoder_units": 96, "encoder_layers": 2, "units": 96, "embedding_dim": 32}
-# The character language model written beside the exports, and the beam it decodes with:
-# order 4 spelled the digit words as well as orders 5 and 6 (benchmarks/speech_quality.py --fusion).
-_LM_ORDER, _LM_BEAM = 4, 8
 _DATA = {"embedded": {"train": 1600, "test": 200, "epochs": 10}, "fsdd": {"train": 2000, "test": 200, "epochs": 12}}
 
 
@@ -78,15 +77,11 @@ def train(args):
               callbacks=fit_callbacks(args))
     if not is_chief():
         return 0  # the chief evaluates and exports
-    hypotheses = _report(model.transcribe, test_set, "held-out speakers (greedy)")
+    hypotheses = _report(lambda audio: model.transcribe(audio, language_model=False), test_set,
+                         "held-out speakers (greedy, as the SavedModel and TFLite files decode)")
+    if model.fusion(None, None, None, None, None)[0] is not None:  # a CTC head and its own language model
+        hypotheses = _report(model.transcribe, test_set, "held-out speakers (the default: beam 8 + the model's language model)")
     export_all(model, args.out, _FILE)
-    if model.ctc_head is not None:
-        from kzoo.text import CharacterLanguageModel
-
-        language_model = CharacterLanguageModel(order=_LM_ORDER).fit(list(train_set["transcripts"]))
-        language_model.save(os.path.join(args.out, "language_model.json"))
-        _report(lambda audio: model.transcribe(audio, beam_width=_LM_BEAM, language_model=language_model), test_set,
-                f"held-out speakers (beam {_LM_BEAM} + language model, --language-model {os.path.join(args.out, 'language_model.json')})")
     _figures(model, test_set, args.out)
     print("transcripts of held-out speakers:")
     for hypothesis, reference in list(zip(hypotheses, test_set["transcripts"]))[:4]:
@@ -111,25 +106,33 @@ def _figures(model, test_set, out):
 
 
 def _open(args):
-    """`(transcribe(audio), label)` for `--model`, fused with `--language-model` when given."""
-    if args.language_model is None:
-        generate = open_generator(args.model, _FILE, "transcribe", to_signature_input=lambda paths: read_files(paths, "WAV"))
-        return (lambda audio: generate(audio, beam_width=args.beam_width)), f"beam {args.beam_width}"
+    """`(transcribe(audio), label)` for `--model` and the decoding options: a `.keras` model (or
+    an export folder's) decodes as `transcribe` does, by default with its own language model;
+    a SavedModel or TFLite file greedily in its graph."""
+    keras_file = os.path.join(args.model, f"{_FILE}.keras")
+    path = keras_file if os.path.isfile(keras_file) else args.model
+    if not path.endswith(".keras"):
+        if args.language_model is not None or args.lm_weight is not None:
+            raise SystemExit("--language-model and --lm-weight decode in Python: --model must be an export folder or a "
+                             f".keras file. Received: --model={args.model!r}")
+        generate = open_generator(path, _FILE, "transcribe", to_signature_input=lambda paths: read_files(paths, "WAV"))
+        return generate, "beam 1"
+    from kzoo.applications import SpeechToText
     from kzoo.export import load_model
     from kzoo.text import CharacterLanguageModel
 
-    path = os.path.join(args.model, f"{_FILE}.keras") if os.path.isdir(args.model) else args.model
-    if not path.endswith(".keras"):
-        raise SystemExit(f"--language-model decodes in Python: --model must be an export folder or a .keras file. Received: --model={args.model!r}")
-    language_model = load_or_exit(CharacterLanguageModel.load, args.language_model)
     model = load_or_exit(load_model, path)
-    if getattr(model, "ctc_head", None) is None:
-        raise SystemExit(f"--language-model fuses with a CTC head: --model {path!r} has none ({type(model).__name__}).")
-    if not args.lm_weight >= 0:
-        raise SystemExit(f"--lm-weight must be a number >= 0. Received: --lm-weight={args.lm_weight}")
-    beam_width = args.beam_width if args.beam_width > 1 else _LM_BEAM
-    return (lambda audio: model.transcribe(audio, beam_width=beam_width, language_model=language_model, lm_weight=args.lm_weight),
-            f"beam {beam_width} + language model")
+    if not isinstance(model, SpeechToText):
+        raise SystemExit(f"--model {path!r} holds a {type(model).__name__}, which has no transcribe(): pass a {_FILE} export.")
+    choice = args.language_model
+    language_model = None if choice is None else False if choice == "none" else load_or_exit(CharacterLanguageModel.load, choice)
+    try:
+        language_model, beam_width, lm_weight, _ = model.fusion(language_model, None, args.beam_width, args.lm_weight, None)
+    except ValueError as error:
+        raise SystemExit(f"--language-model, --lm-weight: {error}") from None
+    label = f"beam {beam_width}" + (" + language model" if language_model is not None else "")
+    return (lambda audio: model.transcribe(audio, beam_width=beam_width, language_model=language_model or False,
+                                           lm_weight=lm_weight)), label
 
 
 def evaluate(args):

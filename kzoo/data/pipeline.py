@@ -9,17 +9,35 @@ import contextlib
 import hashlib
 import warnings
 
+import numpy as np
 import tensorflow as tf
 
 from kzoo.text.tokenizer import check_texts
 
-__all__ = ["bucket_batches", "make_pairs_dataset", "no_epoch_end_warning", "padding_fraction", "split_by_source"]
+__all__ = ["bucket_batches", "make_pairs_dataset", "no_epoch_end_warning", "padding_fraction", "split_by_source", "unpack_text_dataset"]
 
 _DEFAULT_BOUNDARIES = (6, 9, 12, 16, 20, 26, 34, 45)  # words; roughly equal shares of real corpora
 
 
 def _word_count(text):
     return tf.size(tf.strings.split(text))
+
+
+def unpack_text_dataset(dataset):
+    """A `tf.data.Dataset` of strings or of `(string, label)` pairs, batched or not ->
+    `(texts, labels)`: the texts as Python strings, the labels as a list (None if there are none).
+
+    Examples:
+        >>> unpack_text_dataset(tf.data.Dataset.from_tensor_slices((["a b", "c"], [1, 0])).batch(2))
+        (['a b', 'c'], [1, 0])
+    """
+    texts, labels = [], []
+    for element in dataset.as_numpy_iterator():
+        text, label = element if isinstance(element, tuple) else (element, None)
+        texts.extend(t.decode("utf-8") if isinstance(t, bytes) else t for t in np.atleast_1d(text).tolist())
+        if label is not None:
+            labels.extend(np.atleast_1d(label).tolist())
+    return texts, (labels if labels else None)
 
 
 @contextlib.contextmanager

@@ -220,6 +220,15 @@ def _log_add(a, b):
     return high + math.log1p(math.exp(low - high))
 
 
+def check_fusion_weights(lm_weight, length_bonus):
+    """Checks shallow fusion's weights: `lm_weight` (`α`) a float >= 0, `length_bonus` (`β`) a
+    finite float."""
+    if isinstance(lm_weight, bool) or not isinstance(lm_weight, (int, float)) or not lm_weight >= 0:
+        raise ValueError(f"`lm_weight` must be a float >= 0. Received: lm_weight={lm_weight!r}")
+    if isinstance(length_bonus, bool) or not isinstance(length_bonus, (int, float)) or not math.isfinite(length_bonus):
+        raise ValueError(f"`length_bonus` must be a finite float. Received: length_bonus={length_bonus!r}")
+
+
 def ctc_prefix_beam_search(log_probs, beam_width=8, blank=0, language_model=None, lm_weight=0.5, length_bonus=0.0):
     """CTC prefix beam search over one utterance (Graves 2012, section 7.5; Hannun et al. 2014).
 
@@ -266,10 +275,7 @@ def ctc_prefix_beam_search(log_probs, beam_width=8, blank=0, language_model=None
     _check_blank(blank, log_probs.shape[1])
     if language_model is not None and not callable(language_model):
         raise ValueError(f"`language_model` must be None or a function of a prefix. Received: language_model={language_model!r}")
-    if isinstance(lm_weight, bool) or not isinstance(lm_weight, (int, float)) or not lm_weight >= 0:
-        raise ValueError(f"`lm_weight` must be a float >= 0. Received: lm_weight={lm_weight!r}")
-    if isinstance(length_bonus, bool) or not isinstance(length_bonus, (int, float)) or not math.isfinite(length_bonus):
-        raise ValueError(f"`length_bonus` must be a finite float. Received: length_bonus={length_bonus!r}")
+    check_fusion_weights(lm_weight, length_bonus)
     labels = [c for c in range(log_probs.shape[1]) if c != blank]
     growth = {}  # prefix -> its labels' fused cost: α · log p_lm(label | prefix) + β (and α · log p_lm(end) at `blank`)
 

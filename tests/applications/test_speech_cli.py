@@ -19,12 +19,12 @@ def exported(tmp_path_factory):
     return out
 
 
-def test_train_reports_error_rates_and_exports(exported, capsys):
+def test_train_reports_error_rates_and_exports(exported):
     for name in ("speech_to_text.keras", "speech_to_text.tflite", "speech_to_text.tflite.json",
-                 "saved_model/saved_model.pb", "posteriogram.png", "language_model.json"):
+                 "saved_model/saved_model.pb", "posteriogram.png"):
         assert (exported / name).stat().st_size > 0, name
-    # The language model is that of the training transcripts (the embedded digits' first 64).
-    language_model = CharacterLanguageModel.load(str(exported / "language_model.json"))
+    # The model's language model is that of the training transcripts (the embedded digits' first 64).
+    language_model = load_model(str(exported / "speech_to_text.keras")).language_model
     expected = CharacterLanguageModel(order=4).fit(load_spoken_digits("train", num_utterances=64, seed=0)["transcripts"])
     assert language_model.get_config() == expected.get_config()
 
@@ -41,21 +41,30 @@ def wav_files(folder, count, seed):
 def test_transcribe_gives_the_same_text_from_every_format(exported, tmp_path, capsys):
     paths = wav_files(tmp_path, 2, seed=5)
     results = {}
-    for model in ("", "speech_to_text.keras", "speech_to_text.tflite", "saved_model"):
-        assert cli.main(["transcribe", "--model", str(exported / model) if model else str(exported), *paths]) == 0
+    # Without a language model the .keras model decodes greedily, as its exports do in their graphs.
+    for model, options in (("", ["--language-model", "none"]), ("speech_to_text.keras", ["--language-model", "none"]),
+                           ("speech_to_text.tflite", []), ("saved_model", [])):
+        assert cli.main(["transcribe", "--model", str(exported / model) if model else str(exported), *options, *paths]) == 0
         results[model] = re.findall(r"^\S+\.wav\t(.*)$", capsys.readouterr().out, re.M)
     assert len(results[""]) == 2
     assert results[""] == results["speech_to_text.keras"] == results["speech_to_text.tflite"] == results["saved_model"]
+    # By default it decodes as `transcribe` does: with its own language model.
+    assert cli.main(["transcribe", "--model", str(exported), *paths]) == 0
+    printed = re.findall(r"^\S+\.wav\t(.*)$", capsys.readouterr().out, re.M)
+    assert printed == load_model(str(exported / "speech_to_text.keras")).transcribe(paths)
 
 
 def test_evaluate_prints_wer_and_cer(exported, capsys):
     assert cli.main(["evaluate", "speech", "--model", str(exported)]) == 0
+    assert re.search(r"held-out speakers \(beam 8 \+ language model\): WER [\d.]+%, CER [\d.]+%", capsys.readouterr().out)
+    assert cli.main(["evaluate", "speech", "--model", str(exported / "speech_to_text.tflite")]) == 0
     assert re.search(r"held-out speakers \(beam 1\): WER [\d.]+%, CER [\d.]+%", capsys.readouterr().out)
 
 
 def test_language_model_decoding_is_transcribe_with_the_model(exported, tmp_path, capsys):
     paths = wav_files(tmp_path, 3, seed=6)
-    lm_path = str(exported / "language_model.json")
+    lm_path = str(tmp_path / "digits.json")
+    CharacterLanguageModel(order=3).fit(["one two", "three"]).save(lm_path)
     assert cli.main(["transcribe", "--model", str(exported), "--language-model", lm_path, "--lm-weight", "0.8", *paths]) == 0
     printed = re.findall(r"^\S+\.wav\t(.*)$", capsys.readouterr().out, re.M)
     model = load_model(str(exported / "speech_to_text.keras"))
@@ -65,7 +74,9 @@ def test_language_model_decoding_is_transcribe_with_the_model(exported, tmp_path
     for argv, message in (
         (["--model", str(exported / "speech_to_text.tflite"), "--language-model", lm_path], "export folder or a .keras file"),
         (["--model", str(exported), "--language-model", str(tmp_path / "none.json")], "none.json"),
-        (["--model", str(exported), "--language-model", lm_path, "--lm-weight", "-1"], "--lm-weight=-1.0"),
+        (["--model", str(exported), "--language-model", lm_path, "--lm-weight", "-1"], "lm_weight=-1.0"),
+        (["--model", str(exported), "--language-model", "none", "--lm-weight", "1"], "decodes without one"),
+        (["--model", str(exported / "saved_model"), "--lm-weight", "1"], "export folder or a .keras file"),
     ):
         with pytest.raises(SystemExit, match=message):
             cli.main(["transcribe", *argv, paths[0]])

@@ -104,7 +104,7 @@ def test_joint_loss_is_the_weighted_sum_of_ctc_and_attention_losses():
 def test_ctc_greedy_transcript_is_the_collapsed_best_path(trained):
     model = trained["ctc"]
     audio, _ = toy_corpus(3, seed=4)
-    texts, records = model.transcribe(audio, return_attention=True)
+    texts, records = model.transcribe(audio, return_attention=True, language_model=False)
     vocabulary = model.target_tokenizer.vocabulary
     for text, record in zip(texts, records):
         best = record["posteriogram"].argmax(-1)
@@ -160,7 +160,8 @@ def test_language_model_fusion_is_the_fused_prefix_search_over_the_posteriors(tr
     # The toy's texts are random letters, so a model of its training texts has little to add; one
     # that has read these very texts (an oracle prior) must remove errors of greedy decoding.
     oracle = model.transcribe(audio, beam_width=8, language_model=CharacterLanguageModel(order=4).fit(texts), lm_weight=1.0)
-    cer = {name: score_texts(out, texts, metrics=("cer",))["cer"] for name, out in (("oracle", oracle), ("greedy", model.transcribe(audio)))}
+    greedy = model.transcribe(audio, language_model=False)
+    cer = {name: score_texts(out, texts, metrics=("cer",))["cer"] for name, out in (("oracle", oracle), ("greedy", greedy))}
     assert cer["greedy"] > 0 and cer["oracle"] < cer["greedy"], cer
     # Weight and bonus 0: the plain prefix beam search (kzoo.seq2seq.ctc_beam_decode) of the posteriors.
     plain = model.transcribe(audio, beam_width=8, language_model=lm, lm_weight=0.0, length_bonus=0.0)
@@ -171,15 +172,53 @@ def test_language_model_fusion_is_the_fused_prefix_search_over_the_posteriors(tr
     only_b = CharacterLanguageModel(order=2).fit(["b", "bb b"])
     assert set("".join(model.transcribe(audio, beam_width=8, language_model=only_b, lm_weight=20.0))) <= {"b", " "}
     errors = [
-        (dict(language_model="lm"), "must be a kzoo.text.CharacterLanguageModel"),
+        (dict(language_model="lm"), "or a kzoo.text.CharacterLanguageModel"),
         (dict(language_model=lm, lexicon=["a"], beam_width=8), "either `lexicon`"),
         (dict(language_model=lm, lm_weight=-0.5), "lm_weight=-0.5"),
+        (dict(lm_weight=-0.5), "lm_weight=-0.5"),  # the model's own language model
+        (dict(language_model=False, lm_weight=0.5), "decodes without one"),
+        (dict(lexicon=["a"], length_bonus=1.0), "decodes without one"),
     ]
     for kwargs, message in errors:
         with pytest.raises(ValueError, match=message):
             model.transcribe(audio[0], **kwargs)
     with decoding_with(trained["joint"], "attention") as joint, pytest.raises(ValueError, match="decode_with='ctc'"):
         joint.transcribe(audio[0], language_model=lm)
+
+
+def test_the_model_fits_its_own_language_model_and_decodes_with_it_by_default(trained, tmp_path):
+    model = trained["ctc"]
+    audio, _ = toy_corpus(12, seed=8)
+    # `adapt` fitted an order-4 model on the training transcripts (the fixture's).
+    assert model.language_model.get_config() == CharacterLanguageModel(order=4).fit(toy_corpus(160, seed=1)[1]).get_config()
+    default, records = model.transcribe(audio, return_attention=True)
+    assert default == model.transcribe(audio, beam_width=8, language_model=model.language_model, lm_weight=0.5, length_bonus=0.5)
+    assert [r["tokens"] for r in records] == [list(t) for t in default]
+    assert model.transcribe(audio, lm_weight=0.0, length_bonus=0.0, beam_width=3) == model.transcribe(
+        audio, language_model=model.language_model, lm_weight=0.0, length_bonus=0.0, beam_width=3)
+    # Without one (language_model_order=None) the default is greedy; an assigned one is used and saved.
+    config = {**model.get_config(), "language_model_order": None, "language_model": None}
+    bare = SpeechToText.from_config(config)
+    bare.build()
+    bare.set_weights(model.get_weights())
+    assert bare.language_model is None and bare.get_config()["language_model"] is None
+    assert bare.transcribe(audio) == model.transcribe(audio, language_model=False)
+    only_b = CharacterLanguageModel(order=2).fit(["b", "bb b"])
+    bare.language_model = only_b
+    assert bare.transcribe(audio, lm_weight=20.0) == model.transcribe(audio, language_model=only_b, beam_width=8, lm_weight=20.0)
+    bare.save(tmp_path / "b.keras")
+    loaded = keras.saving.load_model(tmp_path / "b.keras")
+    assert loaded.language_model.get_config() == only_b.get_config()
+    assert loaded.transcribe(audio, lm_weight=20.0) == bare.transcribe(audio, lm_weight=20.0)
+    # A given language model is kept by `adapt`, and the options are checked.
+    given = SpeechToText(language_model=only_b, **TINY)
+    given.adapt(["a b", "c"])
+    assert given.language_model is only_b
+    for kwargs, message in ((dict(language_model_order=0), "language_model_order=0"),
+                            (dict(language_model_order=2.5), "language_model_order=2.5"),
+                            (dict(language_model="lm"), "language_model=str")):
+        with pytest.raises(ValueError, match=message):
+            SpeechToText(**kwargs, **TINY)
 
 
 def test_joint_lexicon_rescoring_scores_and_search(trained):
@@ -317,8 +356,8 @@ def test_savedmodel_and_tflite_agree_with_transcribe(trained, tmp_path, decoder,
 def check_exports(model, tmp_path):
     audio, _ = toy_corpus(12, seed=10)
     audio = [np.round(a * 32767) / 32767 for a in audio]  # exactly representable as 16-bit WAV
-    expected = model.transcribe(audio)
-    assert [model.transcribe(a) for a in audio] == expected  # padding in a batch changes nothing
+    expected = model.transcribe(audio, language_model=False)  # the exports decode greedily in the graph
+    assert [model.transcribe(a, language_model=False) for a in audio] == expected  # padding in a batch changes nothing
     saved = model.export(tmp_path / "saved")
     served = tf.saved_model.load(str(saved)).signatures["serving_default"]
     out = served(audio=tf.constant([_wav_bytes(a) for a in audio]))["transcripts"].numpy()
@@ -328,7 +367,7 @@ def check_exports(model, tmp_path):
         row[: len(a)] = a
     check_savedmodel_standalone(
         saved, "waveforms", {"waveforms": waves.tolist(), "lengths": [len(a) for a in audio[:2]]},
-        {"transcripts": model.transcribe(audio[:2])},  # the same batch (padding) as the signature's
+        {"transcripts": model.transcribe(audio[:2], language_model=False)},  # the same batch (padding) as the signature's
     )
     path = model.export(tmp_path / "stt.tflite", format="litert", beam_width=1)
     runner = load_tflite(path)
