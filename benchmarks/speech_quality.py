@@ -186,7 +186,7 @@ def run(fsdd, speaker, decoder, args):
                          "context_kernel": args.context_kernel},
               "history": {k: [round(float(x), 4) for x in v] for k, v in history.history.items()},
               "load_average": os.getloadavg()}
-    if model.fusion(None, None, None, None, None)[0] is not None:  # what `transcribe` does by default
+    if model.default_language_model is not None:  # `transcribe` fuses it by default
         record["default"] = evaluate(model, isolated, strings)
     if model.ctc_head is not None:
         record["lexicon"] = evaluate(model, isolated, strings, lexicon=list(DIGIT_WORDS))

@@ -189,6 +189,13 @@ class CTCAttentionGenerator(SequenceGenerator):
         separator = vocabulary.index(" ") if " " in vocabulary else None
         return words, labels, separator
 
+    @property
+    def default_language_model(self):
+        """The language model `transcribe` fuses into decoding by default: the model's own
+        (`language_model`, where a subclass has one) when the CTC head transcribes; else None."""
+        own = getattr(self, "language_model", None)
+        return own if self.decode_with == "ctc" else None
+
     def fusion(self, language_model, lexicon, beam_width, lm_weight, length_bonus):
         """Resolves `transcribe`'s decoding with a language model -> `(language_model, beam_width,
         lm_weight, length_bonus)`, with `language_model` None for decoding without one.
@@ -200,8 +207,8 @@ class CTCAttentionGenerator(SequenceGenerator):
         `FUSION_BONUS`; without one `beam_width` None becomes 1, and weights are an error.
         """
         if language_model is None:
-            own = getattr(self, "language_model", None)
-            language_model = own if own is not None and self.decode_with == "ctc" and lexicon is None else False
+            own = self.default_language_model
+            language_model = own if own is not None and lexicon is None else False
         if language_model is False:
             if lm_weight is not None or length_bonus is not None:
                 raise ValueError(

@@ -79,7 +79,7 @@ def train(args):
         return 0  # the chief evaluates and exports
     hypotheses = _report(lambda audio: model.transcribe(audio, language_model=False), test_set,
                          "held-out speakers (greedy, as the SavedModel and TFLite files decode)")
-    if model.fusion(None, None, None, None, None)[0] is not None:  # a CTC head and its own language model
+    if model.default_language_model is not None:
         hypotheses = _report(model.transcribe, test_set, "held-out speakers (the default: beam 8 + the model's language model)")
     export_all(model, args.out, _FILE)
     _figures(model, test_set, args.out)

@@ -191,6 +191,9 @@ def test_the_model_fits_its_own_language_model_and_decodes_with_it_by_default(tr
     audio, _ = toy_corpus(12, seed=8)
     # `adapt` fitted an order-4 model on the training transcripts (the fixture's).
     assert model.language_model.get_config() == CharacterLanguageModel(order=4).fit(toy_corpus(160, seed=1)[1]).get_config()
+    assert model.default_language_model is model.language_model
+    with decoding_with(trained["joint"], "attention") as joint:  # the attention decoder decodes without it
+        assert joint.default_language_model is None and joint.language_model is not None
     default, records = model.transcribe(audio, return_attention=True)
     assert default == model.transcribe(audio, beam_width=8, language_model=model.language_model, lm_weight=0.5, length_bonus=0.5)
     assert [r["tokens"] for r in records] == [list(t) for t in default]
