@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from kzoo.applications.task import SequenceGenerator, own_identity
+from kzoo.applications.task import SequenceGenerator, check_beam_width, own_identity
 from kzoo.audio.batches import audio_inputs, pad_waveforms
 from kzoo.seq2seq.ctc import (
     check_fusion_weights,
@@ -225,10 +225,12 @@ class CTCAttentionGenerator(SequenceGenerator):
         if lexicon is not None:
             raise ValueError("Pass either `lexicon` (a closed vocabulary) or `language_model` (open), not both.")
         self.label_language_model(language_model)
+        beam_width = FUSION_BEAM if beam_width is None else beam_width
+        check_beam_width(beam_width)
         lm_weight = FUSION_WEIGHT if lm_weight is None else lm_weight
         length_bonus = FUSION_BONUS if length_bonus is None else length_bonus
         check_fusion_weights(lm_weight, length_bonus)
-        return language_model, FUSION_BEAM if beam_width is None else beam_width, lm_weight, length_bonus
+        return language_model, beam_width, lm_weight, length_bonus
 
     def label_language_model(self, language_model):
         """A `kzoo.text.CharacterLanguageModel` over this model's labels: a function of a prefix

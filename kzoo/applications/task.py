@@ -66,6 +66,13 @@ def own_identity(function):
     return functools.partial(function)
 
 
+def check_beam_width(beam_width):
+    """Checks a beam width: an int in [1, 1000]. Wider beams are not better (Koehn and Knowles
+    2017 measured up to 1000), and a search holds beam_width x max_length rows per input."""
+    if isinstance(beam_width, bool) or not isinstance(beam_width, int) or not 1 <= beam_width <= 1000:
+        raise ValueError(f"`beam_width` must be an int in [1, 1000]. Received: beam_width={beam_width!r}")
+
+
 @keras.saving.register_keras_serializable(package="kzoo")
 class SequenceGenerator(CompileDefaultsMixin, DistributedTrainStep, keras.Model):
     """Base of the applications that generate text from an input (see the module docstring)."""
@@ -363,10 +370,7 @@ class SequenceGenerator(CompileDefaultsMixin, DistributedTrainStep, keras.Model)
         """
         self._require_layers()
         batch, single = self.check_raw(inputs)
-        # Wider beams than 1000 are not better (Koehn & Knowles 2017 measured up to 1000) and the
-        # search holds beam_width x max_length attention rows per input.
-        if isinstance(beam_width, bool) or not isinstance(beam_width, int) or not 1 <= beam_width <= 1000:
-            raise ValueError(f"`beam_width` must be an int in [1, 1000]. Received: beam_width={beam_width!r}")
+        check_beam_width(beam_width)
         if max_length is None:
             max_length = self.max_target_length
         if isinstance(max_length, bool) or not isinstance(max_length, int) or not 1 <= max_length <= self.max_target_length:
