@@ -89,6 +89,9 @@ def parse_args(argv=None):
     parser.add_argument("--ema", type=float, default=0.0, metavar="MOMENTUM",
                         help="compile(ema_momentum=...): keep an exponential moving average of the weights with "
                              "this momentum (e.g. 0.98, about one epoch of 50 steps) and validate, stop and score with it")
+    parser.add_argument("--adversarial", type=float, default=0.0, metavar="EPSILON",
+                        help="DocumentClassifier(adversarial_epsilon=...): adversarial training on the word vectors "
+                             "(Miyato et al. 2017), moves of this L2 norm per document in embedding standard deviations")
     parser.add_argument("--pretrain-sentences", type=int, default=0, metavar="EPOCHS",
                         help="first train on labelled single sentences (one-sentence documents) for EPOCHS epochs")
     parser.add_argument("--pretrain-source", default="labelled", choices=["labelled", "reviews"],
@@ -166,6 +169,7 @@ def train_member(architecture, fit, validation, args, seed, clock, seconds):
         dropout=args.dropout,
         truncate=args.truncate,
         word_dropout=args.word_dropout,
+        adversarial_epsilon=args.adversarial,
         label_features=args.label_features,
         class_names=["neg", "pos"],
         seed=seed,
@@ -292,6 +296,7 @@ def merge(paths):
                 name += f" x{settings['ensemble']}" if settings.get("ensemble", 1) > 1 else ""
                 name += f" word_dropout={settings['word_dropout']:g}" if settings.get("word_dropout") else ""
                 name += f" ema={settings['ema']:g}" if settings.get("ema") else ""
+                name += f" adversarial={settings['adversarial']:g}" if settings.get("adversarial") else ""
             kept = {r["fold"]: r for r in results.get(name, [])}
             kept.update({r["fold"]: r for r in runs})
             results[name] = [kept[k] for k in sorted(kept)]

@@ -134,27 +134,36 @@ class DocumentArchitecture:
         self.built = True
 
     # === Forward pass ===
-    def _embed(self, ids, mask, training):
-        """Word vectors `(..., E)` (learned, then the fixed label features), 0 on padding."""
+    def call(self, inputs, training=None, return_attention_scores=False):
+        ids = ops.cast(inputs, "int32")  # (B, S, W)
+        words, mask, order = self._word_vectors(ids)
+        return self._classify_words(words, mask, order, ops.shape(ids), training, return_attention_scores)
+
+    def _word_vectors(self, ids):
+        """The word vectors the encoder reads, 0 on padding (the input adversarial training moves).
+
+        Returns `(words, mask, order)`: for the HAN `(B, S, W, E)`, `(B, S, W)` and None; for
+        the flat architectures `(B, T, E)`, `(B, T)` and the permutation of `compact_words`.
+        """
+        order = None
+        if self.encoder_kind != "hierarchical":
+            ids, order = compact_words(ids)  # (B, T), (B, S·W)
+        mask = ops.not_equal(ids, 0)
         words = self.embedding(ids)
         if self.label_features:
             words = ops.concatenate([words, ops.cast(self.label_embedding(ids), words.dtype)], axis=-1)
-        words = words * ops.cast(mask, words.dtype)[..., None]
-        words = self.embedding_dropout(words, training=training)
-        return self.word_dropout_layer(words, training=training)
+        return words * ops.cast(mask, words.dtype)[..., None], mask, order
 
-    def call(self, inputs, training=None, return_attention_scores=False):
-        ids = ops.cast(inputs, "int32")  # (B, S, W)
+    def _classify_words(self, words, mask, order, shape, training=None, return_attention_scores=False):
+        """Word vectors (from `_word_vectors`) -> class probabilities `(B, num_classes)` (and the
+        attention weights `(B, S, W)`, `(B, S)` with `return_attention_scores`)."""
+        words = self.embedding_dropout(words, training=training)
+        words = self.word_dropout_layer(words, training=training)
         if self.encoder_kind == "hierarchical":
-            mask = ops.not_equal(ids, 0)  # (B, S, W)
-            words = self._embed(ids, mask, training)  # (B, S, W, E)
             document, word_weights, sentence_weights = self.encoder(
                 words, mask=mask, training=training, return_attention_scores=True
             )  # (B, H), (B, S, W), (B, S)
         else:
-            flat, order = compact_words(ids)  # (B, T), (B, S·W)
-            mask = ops.not_equal(flat, 0)  # (B, T)
-            words = self._embed(flat, mask, training)  # (B, T, E)
             if self.encoder_kind == "bigru":
                 states = self.encoder(words, mask=mask, training=training)  # (B, T, 2·units)
             else:
@@ -165,7 +174,7 @@ class DocumentArchitecture:
                     states, mask=mask, training=training, return_attention_scores=True
                 )  # (B, H), (B, T)
                 if return_attention_scores:
-                    word_weights, sentence_weights = self._restore_order(weights, order, ops.shape(ids))
+                    word_weights, sentence_weights = self._restore_order(weights, order, shape)
             else:
                 document = pool_states(states, mask, self.pooling, self.units)
         document = self.document_dropout(document, training=training)

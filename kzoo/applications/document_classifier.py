@@ -21,7 +21,8 @@ options of the same code path: the embedding can start from skip-gram vectors tr
 training documents (`adapt(..., embeddings="skipgram")`, `kzoo.text.skipgram_vectors`); each word
 vector can carry its naive-Bayes log-count ratios (`label_features=True`,
 `kzoo.text.log_count_ratios`); whole words can be dropped in training (`word_dropout`). Long
-documents can keep their last sentences rather than their first (`truncate="tail"`).
+documents can keep their last sentences rather than their first (`truncate="tail"`). Training can
+also be made adversarial on the word vectors (`adversarial_epsilon`).
 
 References:
     Yang, Yang, Dyer, He, Smola, Hovy (2016), "Hierarchical Attention Networks for Document
@@ -35,6 +36,8 @@ References:
     Classification", ACL (naive-Bayes log-count ratios).
     Iyyer, Manjunatha, Boyd-Graber, Daumé III (2015), "Deep Unordered Composition Rivals
     Syntactic Methods for Text Classification", ACL (word dropout).
+    Miyato, Dai, Goodfellow (2017), "Adversarial Training Methods for Semi-Supervised Text
+    Classification", ICLR (adversarial training on the embeddings).
     Pang & Lee (2004), "A Sentimental Education: Sentiment Analysis Using Subjectivity
     Summarization Based on Minimum Cuts", ACL (the movie-review corpus).
 """
@@ -48,6 +51,7 @@ from kzoo.applications.document_training import DocumentTraining
 from kzoo.applications.tflite_document_classifier import TFLiteDocumentClassifier
 from kzoo.layers import scores as scores_lib
 from kzoo.text.documents import DocumentTokenizer
+from kzoo.training.adversarial import check_epsilon
 from kzoo.training.distribute import DistributedTrainStep
 
 __all__ = ["DocumentClassifier", "TFLiteDocumentClassifier", "ARCHITECTURES"]
@@ -81,6 +85,11 @@ class DocumentClassifier(
         word_dropout: in training, the probability that each word occurrence is dropped whole
             (its vector zeroed, the kept ones scaled by `1 / (1 - word_dropout)`; Iyyer et al.
             2015), so that no single word decides.
+        adversarial_epsilon: 0 (default), or the size of adversarial training's move: each
+            training step also trains on the document's word vectors moved by this much (L2
+            norm over the whole document, in units of the embedding matrix's standard deviation)
+            in the direction that raises the loss the most (Miyato et al. 2017,
+            `kzoo.training.adversarial`). About twice the compute per step.
         label_features: if True, each word vector is extended with its naive-Bayes log-count
             ratios (Wang & Manning 2012; 1 number for two classes, else one per class),
             computed by `adapt(documents, labels)` from the training labels and kept fixed.
@@ -120,6 +129,7 @@ class DocumentClassifier(
         score="concat",
         dropout=0.3,
         word_dropout=0.0,
+        adversarial_epsilon=0.0,
         label_features=False,
         class_names=None,
         seed=None,
@@ -138,6 +148,7 @@ class DocumentClassifier(
         for name, value in (("dropout", dropout), ("word_dropout", word_dropout)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
                 raise ValueError(f"`{name}` must be a float in [0, 1). Received: {name}={value!r}")
+        self.adversarial_epsilon = check_epsilon(adversarial_epsilon)
         if not isinstance(label_features, bool):
             raise ValueError(f"`label_features` must be True or False. Received: label_features={label_features!r}")
         if class_names is not None and len(class_names) != num_classes:
@@ -187,6 +198,7 @@ class DocumentClassifier(
             score=self.score if isinstance(self.score, str) else scores_lib.serialize(self.score),
             dropout=self.dropout,
             word_dropout=self.word_dropout,
+            adversarial_epsilon=self.adversarial_epsilon,
             label_features=self.label_features,
             class_names=self.class_names,
             seed=self.seed,

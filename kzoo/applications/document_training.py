@@ -21,6 +21,7 @@ from kzoo.applications.embeddings import (
 from kzoo.data.pipeline import no_epoch_end_warning, unpack_text_dataset
 from kzoo.text import word_vectors
 from kzoo.text.documents import check_documents, make_documents_dataset
+from kzoo.training import adversarial
 from kzoo.training.backup import resume_data_order
 from kzoo.training.distribute import shard_by_data
 
@@ -151,6 +152,29 @@ class DocumentTraining:
             jit_compile=jit_compile,  # per-batch shapes vary: XLA would recompile every batch
             **kwargs,
         )
+
+    def train_step(self, data):
+        """Keras' step, or with `adversarial_epsilon > 0` adversarial training (Miyato et al.
+        2017): the loss's gradient with respect to the word vectors gives each document's move
+        (`kzoo.training.adversarial.perturbation`), and the step descends the clean loss plus
+        the loss of the moved documents. The compiled metrics see the clean predictions."""
+        if not self.adversarial_epsilon:
+            return super().train_step(data)
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        ids = tf.cast(x, tf.int32)  # (B, S, W)
+        with tf.GradientTape() as tape:
+            with tf.GradientTape() as inner:
+                words, mask, order = self._word_vectors(ids)
+                inner.watch(words)  # also when the embedding is frozen
+                y_pred = self._classify_words(words, mask, order, tf.shape(ids), training=True)
+                loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+            with tape.stop_recording():
+                move = adversarial.perturbation(
+                    inner.gradient(loss, words), self.adversarial_epsilon, keras.ops.std(self.embedding.embeddings), mask
+                )
+            moved = self._classify_words(words + move, mask, order, tf.shape(ids), training=True)
+            loss = loss + self._compute_loss(x=x, y=y, y_pred=moved, sample_weight=sample_weight, training=True)
+        return self.finish_train_step(tape, loss, x, y, y_pred, sample_weight)
 
     def prepare(self, documents, labels):
         """Maps a batch of `(strings, labels)` to `(ids (B, S, W), labels)`; labels are checked."""

@@ -121,7 +121,7 @@ def test_label_features_are_the_naive_bayes_ratios_of_the_training_labels():
     ratio = dict(zip(vocabulary, expected[:, 0]))
     assert ratio["great"] > 1.0 and ratio["awful"] < -1.0  # the keywords of class 1 and class 0
     assert model.label_embedding.trainable_weights == []  # fixed: counted once, never trained
-    words = model._embed(ids[:2], ids[:2] != 0, training=False)
+    words, _, _ = model._word_vectors(ids[:2])
     assert words.shape[-1] == 8 + 1  # learned embedding, then the ratio
     np.testing.assert_allclose(np.asarray(words)[..., -1], expected[ids[:2], 0], rtol=1e-6)
     three = tiny(num_classes=3, label_features=True)
@@ -163,11 +163,10 @@ def test_word_dropout_drops_whole_words_in_training_only(architecture):
     texts, _, _ = keyword_documents(4, seed=5)
     model = tiny(architecture, word_dropout=0.5)
     model.adapt(texts, min_count=1)
-    ids = model.document_tokenizer(tf.constant(texts)).numpy()
-    ids = ids if architecture == "han" else ids.reshape(len(texts), -1)
-    mask = ids != 0
-    kept = np.asarray(model._embed(ids, mask, training=False))
-    dropped = np.asarray(model._embed(ids, mask, training=True))
+    words, mask, _ = model._word_vectors(model.document_tokenizer(tf.constant(texts)))
+    mask = np.asarray(mask)
+    kept = np.asarray(model.word_dropout_layer(words, training=False))
+    dropped = np.asarray(model.word_dropout_layer(words, training=True))
     zeroed = np.all(dropped == 0, axis=-1) & mask
     assert 0.25 < zeroed.sum() / mask.sum() < 0.75  # about half of the real words
     np.testing.assert_allclose(dropped[mask & ~zeroed], 2.0 * kept[mask & ~zeroed], rtol=1e-6)  # 1 / (1 - 0.5)
@@ -393,6 +392,47 @@ def test_ema_momentum_errors():
         model.compile(ema_momentum=1.0)
     with pytest.raises(ValueError, match=r"`ema_momentum` configures the default optimizer.*optimizer='sgd', ema_momentum=0.9"):
         model.compile(optimizer="sgd", ema_momentum=0.9)
+
+
+@pytest.mark.parametrize("architecture", ["han", "cnn_attention"])
+def test_adversarial_training_descends_the_clean_plus_the_moved_loss(architecture, tmp_path):
+    """One SGD step (learning rate 1) against the same step computed by hand: the move is the
+    clean loss's gradient with respect to the word vectors, scaled to ε embedding standard
+    deviations per document (Miyato et al. 2017), and the step descends both losses."""
+    texts, labels, _ = keyword_documents(8, seed=6)
+    model = tiny(architecture, adversarial_epsilon=3.0)
+    model.adapt(texts, min_count=1)
+    model.compile(optimizer=keras.optimizers.SGD(1.0), loss=keras.losses.SparseCategoricalCrossentropy(), metrics=[])
+    ids = model.document_tokenizer(tf.constant(texts))
+    y = tf.constant(labels)
+    entropy = keras.losses.SparseCategoricalCrossentropy()
+
+    def loss_at(move=None):
+        words, mask, order = model._word_vectors(ids)
+        words = words if move is None else words + move
+        return entropy(y, model._classify_words(words, mask, order, tf.shape(ids), training=True)), words, mask
+
+    with tf.GradientTape() as tape:
+        clean, words, mask = loss_at()
+    gradient = tape.gradient(clean, words).numpy() * np.asarray(mask)[..., None]
+    axes = tuple(range(1, gradient.ndim))
+    norm = np.sqrt((gradient**2).sum(axis=axes, keepdims=True))
+    move = 3.0 * model.embedding.embeddings.numpy().std() * gradient / norm  # (B, ..., E)
+    with tf.GradientTape() as tape:
+        total = loss_at()[0] + loss_at(tf.constant(move))[0]
+    gradients = tape.gradient(total, model.trainable_weights)
+    expected = [w.numpy() - tf.convert_to_tensor(g).numpy() for w, g in zip(model.trainable_weights, gradients)]
+    assert float(loss_at(tf.constant(move))[0]) > float(clean)  # the move raises the loss
+    logs = model.train_on_batch(ids, y, return_dict=True)
+    assert logs["loss"] == pytest.approx(float(total), rel=1e-5)
+    for weight, want in zip(model.trainable_weights, expected):
+        np.testing.assert_allclose(weight.numpy(), want, rtol=1e-4, atol=1e-6)
+    model.save(tmp_path / "adversarial.keras")
+    loaded = keras.saving.load_model(tmp_path / "adversarial.keras")
+    assert loaded.adversarial_epsilon == 3.0
+    np.testing.assert_allclose(loaded.predict(texts[:2], verbose=0), model.predict(texts[:2], verbose=0), rtol=1e-5)
+    with pytest.raises(ValueError, match=r"`adversarial_epsilon` must be a finite number >= 0 \(0 turns it off\). Received: adversarial_epsilon=-1"):
+        tiny(adversarial_epsilon=-1)
 
 
 def test_constructor_and_state_errors():
