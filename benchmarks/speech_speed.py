@@ -91,11 +91,16 @@ def run(decoder, args):
         path = model.export(os.path.join(folder, f"stt{suffix}.tflite"), format="litert", beam_width=1, quantize=quantize)
         runner = load_tflite(path)
         name = f"tflite{suffix}_greedy_batch1"
-        timed(name, lambda: runner.transcribe(audio))
+        timed(name, lambda: runner.transcribe(audio, **greedy))
         sizes[name] = round(os.path.getsize(path) / 1e6, 2)
-        texts = runner.transcribe(audio)
+        texts = runner.transcribe(audio, **greedy)
         quality[name] = {**score_texts(texts, references, metrics=("wer", "cer")),
                          "agreement_with_transcribe": agreement(texts, expected)}
+        if model.ctc_head is not None and not quantize:  # the language model fused beside the interpreter
+            timed("tflite_beam8_lm_batch1", lambda: runner.transcribe(audio, beam_width=8, language_model=DIGITS_LM))
+            texts = runner.transcribe(audio, beam_width=8, language_model=DIGITS_LM)
+            quality["tflite_beam8_lm_batch1"] = {**score_texts(texts, references, metrics=("wer", "cer")),
+                                                 "agreement_with_transcribe": agreement(texts, fused)}
     record = {"decoder": decoder, "model": args.model, "data": args.data, "audio_seconds": round(seconds, 1),
               "utterances": len(audio), "parameters": model.count_params(), "rtf": rtf, "tflite_mb": sizes,
               "quality": quality,

@@ -27,29 +27,24 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from kzoo.applications.task import SequenceGenerator, check_beam_width, own_identity
+from kzoo.applications.ctc_fusion import fused_transcript, label_scorer, resolve_fusion
+from kzoo.applications.task import SequenceGenerator, own_identity
 from kzoo.audio.batches import audio_inputs, pad_waveforms
 from kzoo.seq2seq.ctc import (
-    check_fusion_weights,
     ctc_greedy_decode,
     ctc_log_likelihoods,
     ctc_loss,
-    ctc_prefix_beam_search,
     ctc_tf_beam_decode,
 )
 from kzoo.seq2seq.ctc_lexicon import ctc_lexicon_decode, word_edit_search
 from kzoo.seq2seq.decoder import AttentionDecoder
 from kzoo.seq2seq.samplers import BeamSampler
-from kzoo.text.character_language_model import CharacterLanguageModel
-from kzoo.text.tokenizer import END, PAD, RESERVED_TOKENS, START, UNK
+from kzoo.text.tokenizer import END, PAD, START, UNK
 from kzoo.training.distribute import num_replicas
 
 __all__ = ["CTCAttentionGenerator", "DECODERS"]
 
 DECODERS = ("ctc", "attention", "joint")
-# Decoding with a language model, when `transcribe` is not told otherwise: beam 8, and α = β = 0.5
-# (chosen on one held-out FSDD speaker with an order-4 model, benchmarks/speech_quality.py --fusion).
-FUSION_BEAM, FUSION_WEIGHT, FUSION_BONUS = 8, 0.5, 0.5
 
 
 class CTCAttentionGenerator(SequenceGenerator):
@@ -163,6 +158,13 @@ class CTCAttentionGenerator(SequenceGenerator):
             )
         return super().export(path, format, beam_width, length_penalty, quantize, max_length)
 
+    def tflite_decode(self, tflite_input, max_length, sampler):
+        """Decoding with the CTC head, the `.tflite` file also returns the posteriors `(1, S, V)`,
+        which its runner decodes with a language model (`kzoo.applications.ctc_fusion`)."""
+        if self.decode_with != "ctc":
+            return super().tflite_decode(tflite_input, max_length, sampler)
+        return self.decode_ids(self.tflite_input(tflite_input), max_length, sampler, collect_attention=True)
+
     def lexicon_labels(self, lexicon, beam_width=1):
         """Checks a decoding lexicon (a list of words) -> `(words, labels, separator)`: the
         normalised words, their label ids and the space's id (None if the vocabulary has none:
@@ -198,72 +200,24 @@ class CTCAttentionGenerator(SequenceGenerator):
 
     def fusion(self, language_model, lexicon, beam_width, lm_weight, length_bonus):
         """Resolves `transcribe`'s decoding with a language model -> `(language_model, beam_width,
-        lm_weight, length_bonus)`, with `language_model` None for decoding without one.
-
-        `language_model=None` takes the model's own (`self.language_model`, fitted by `adapt` on
-        the training transcripts) where there is one, the CTC head transcribes and no `lexicon` is
-        given; False decodes without one; a `kzoo.text.CharacterLanguageModel` is used as given.
-        With a language model, None settings become `FUSION_BEAM`, `FUSION_WEIGHT` and
-        `FUSION_BONUS`; without one `beam_width` None becomes 1, and weights are an error.
-        """
-        if language_model is None:
-            own = self.default_language_model
-            language_model = own if own is not None and lexicon is None else False
-        if language_model is False:
-            if lm_weight is not None or length_bonus is not None:
-                raise ValueError(
-                    "`lm_weight` and `length_bonus` weigh a language model, and this call decodes without one "
-                    f"(language_model=False, a lexicon, or a model without its own). Received: lm_weight={lm_weight!r}, "
-                    f"length_bonus={length_bonus!r}"
-                )
-            return None, 1 if beam_width is None else beam_width, None, None
-        if self.decode_with != "ctc":
-            raise ValueError(
-                "`language_model` fusion searches the CTC head's prefixes: it needs decode_with='ctc'. "
-                f"Received: decode_with={self.decode_with!r} (decoder={self.decoder_kind!r})"
-            )
-        if lexicon is not None:
-            raise ValueError("Pass either `lexicon` (a closed vocabulary) or `language_model` (open), not both.")
-        self.label_language_model(language_model)
-        beam_width = FUSION_BEAM if beam_width is None else beam_width
-        check_beam_width(beam_width)
-        lm_weight = FUSION_WEIGHT if lm_weight is None else lm_weight
-        length_bonus = FUSION_BONUS if length_bonus is None else length_bonus
-        check_fusion_weights(lm_weight, length_bonus)
-        return language_model, beam_width, lm_weight, length_bonus
+        lm_weight, length_bonus)`, with `language_model` None for decoding without one
+        (`kzoo.applications.ctc_fusion.resolve_fusion` with `default_language_model`)."""
+        return resolve_fusion(self.default_language_model, self.decode_with, language_model, lexicon, beam_width,
+                              lm_weight, length_bonus)
 
     def label_language_model(self, language_model):
-        """A `kzoo.text.CharacterLanguageModel` over this model's labels: a function of a prefix
-        (a tuple of label ids) returning the `(V,)` log-probabilities of each label next, with
-        the end of the transcript at the blank (id 0) and -inf for the reserved tokens, as
-        `kzoo.seq2seq.ctc_prefix_beam_search` takes it."""
-        if not isinstance(language_model, CharacterLanguageModel):
-            raise ValueError(
-                "`language_model` must be None (the model's own), False (none) or a kzoo.text.CharacterLanguageModel. "
-                f"Received: language_model={type(language_model).__name__}"
-            )
-        vocabulary = self.target_tokenizer.vocabulary
-        characters = [(i, token) for i, token in enumerate(vocabulary) if i >= len(RESERVED_TOKENS)]
-
-        def next_log_probs(prefix):
-            text = "".join(vocabulary[i] for i in prefix)
-            scores = np.full(len(vocabulary), -np.inf)
-            scores[0] = language_model.next_log_prob(None, text)
-            for i, token in characters:
-                scores[i] = language_model.next_log_prob(token, text)
-            return scores
-
-        return next_log_probs
+        """`language_model` over this model's labels (`kzoo.applications.ctc_fusion.label_scorer`)."""
+        return label_scorer(language_model, self.target_tokenizer.vocabulary)
 
     def language_model_transcripts(self, records, language_model, beam_width, lm_weight, length_bonus):
         """Per record of `transcribe`, the best transcript of the CTC prefix beam search fused
-        with `language_model` (`label_language_model`); the record's `tokens` become it."""
+        with `language_model` (`kzoo.applications.ctc_fusion.fused_transcript`); the record's
+        `tokens` become it."""
         scorer = self.label_language_model(language_model)
         texts = []
         for record in records:
-            log_posteriors = np.log(np.maximum(record["posteriogram"], 1e-30))
-            best = ctc_prefix_beam_search(log_posteriors, beam_width, 0, scorer, lm_weight, length_bonus)[0][0]
-            texts.append(self.target_tokenizer.decode(list(best)))
+            best = fused_transcript(record["posteriogram"], scorer, beam_width, lm_weight, length_bonus)
+            texts.append(self.target_tokenizer.decode(best))
             record["tokens"] = list(texts[-1])
         return texts
 

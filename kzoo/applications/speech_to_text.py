@@ -208,7 +208,13 @@ class SpeechToText(CTCAttentionGenerator):
         return waveforms, tf.shape(waveforms)[1:2]
 
     def tflite_metadata(self):
-        return {"sample_rate": self.sample_rate, "max_chunk_seconds": self.max_chunk_seconds}
+        own = self.default_language_model
+        return {
+            "sample_rate": self.sample_rate,
+            "max_chunk_seconds": self.max_chunk_seconds,
+            "decode_with": self.decode_with,
+            "language_model": None if own is None else own.get_config(),
+        }
 
     def serving_signatures(self):
         return {

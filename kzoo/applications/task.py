@@ -445,8 +445,7 @@ class SequenceGenerator(CompileDefaultsMixin, DistributedTrainStep, keras.Model)
 
         @tf.function
         def decode(tflite_input):
-            tokens, _ = self.decode_ids(self.tflite_input(tflite_input), max_length, beam, collect_attention=False)
-            return tokens
+            return self.tflite_decode(tflite_input, max_length, beam)
 
         litert.convert(decode, [self.tflite_input_spec], path, quantize=quantize)
         litert.write_metadata(
@@ -458,6 +457,12 @@ class SequenceGenerator(CompileDefaultsMixin, DistributedTrainStep, keras.Model)
             **self.tflite_metadata(),
         )
         return path
+
+    def tflite_decode(self, tflite_input, max_length, sampler):
+        """What the `.tflite` file computes for one input: the generated tokens `(1, L)`; a
+        subclass may return more outputs after them (its runner reads them)."""
+        tokens, _ = self.decode_ids(self.tflite_input(tflite_input), max_length, sampler, collect_attention=False)
+        return tokens
 
     def _serving_function(self, to_input, spec, sampler, max_length):
         output_name = self.output_name

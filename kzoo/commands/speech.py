@@ -6,8 +6,8 @@ training, exports `DIR/speech_to_text.keras`, `DIR/saved_model/` and `DIR/speech
 (+ `.json`), writes the CTC posteriogram and attention figures and prints a few transcripts. The
 `.keras` model holds a character n-gram model of the training transcripts
 (`kzoo.text.CharacterLanguageModel`) and decodes with it by default (prefix beam search fused with
-it); the SavedModel and TFLite files decode greedily. `kzoo transcribe|evaluate speech
---language-model FILE` decodes with another language model (`CharacterLanguageModel.save`), and
+it); so does the TFLite file, whose sidecar holds that model, beside the interpreter; the
+SavedModel decodes greedily. `kzoo transcribe|evaluate speech --language-model FILE` decodes with another language model (`CharacterLanguageModel.save`), and
 `--language-model none` without one.
 `--data fsdd` (or a folder of FSDD recordings) trains on connected digit strings built from the
 Free Spoken Digit Dataset and tests on its last speaker, held out of training.
@@ -107,23 +107,32 @@ def _figures(model, test_set, out):
 
 def _open(args):
     """`(transcribe(audio), label)` for `--model` and the decoding options: a `.keras` model (or
-    an export folder's) decodes as `transcribe` does, by default with its own language model;
-    a SavedModel or TFLite file greedily in its graph."""
+    an export folder's) and a `.tflite` file decode as `transcribe` does, by default with the
+    model's language model; a SavedModel greedily in its graph."""
     keras_file = os.path.join(args.model, f"{_FILE}.keras")
     path = keras_file if os.path.isfile(keras_file) else args.model
-    if not path.endswith(".keras"):
+    if path.endswith(".keras"):
+        from kzoo.applications import SpeechToText
+        from kzoo.export import load_model
+
+        model = load_or_exit(load_model, path)
+        if not isinstance(model, SpeechToText):
+            raise SystemExit(f"--model {path!r} holds a {type(model).__name__}, which has no transcribe(): pass a {_FILE} export.")
+    elif path.endswith(".tflite"):
+        from kzoo.applications.tflite_speech_to_text import TFLiteSpeechToText
+        from kzoo.export import load_tflite
+
+        model = load_or_exit(load_tflite, path)
+        if not isinstance(model, TFLiteSpeechToText):
+            raise SystemExit(f"--model {path!r} is a {model.metadata['kind']} file, which has no transcribe(): pass a {_FILE} export.")
+    else:
         if args.language_model is not None or args.lm_weight is not None:
-            raise SystemExit("--language-model and --lm-weight decode in Python: --model must be an export folder or a "
-                             f".keras file. Received: --model={args.model!r}")
+            raise SystemExit("--language-model and --lm-weight decode in Python: --model must be an export folder, a "
+                             f".keras or a .tflite file. Received: --model={args.model!r}")
         generate = open_generator(path, _FILE, "transcribe", to_signature_input=lambda paths: read_files(paths, "WAV"))
         return generate, "beam 1"
-    from kzoo.applications import SpeechToText
-    from kzoo.export import load_model
     from kzoo.text import CharacterLanguageModel
 
-    model = load_or_exit(load_model, path)
-    if not isinstance(model, SpeechToText):
-        raise SystemExit(f"--model {path!r} holds a {type(model).__name__}, which has no transcribe(): pass a {_FILE} export.")
     choice = args.language_model
     language_model = None if choice is None else False if choice == "none" else load_or_exit(CharacterLanguageModel.load, choice)
     try:

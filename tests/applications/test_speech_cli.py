@@ -41,23 +41,26 @@ def wav_files(folder, count, seed):
 def test_transcribe_gives_the_same_text_from_every_format(exported, tmp_path, capsys):
     paths = wav_files(tmp_path, 2, seed=5)
     results = {}
-    # Without a language model the .keras model decodes greedily, as its exports do in their graphs.
-    for model, options in (("", ["--language-model", "none"]), ("speech_to_text.keras", ["--language-model", "none"]),
-                           ("speech_to_text.tflite", []), ("saved_model", [])):
+    # Without a language model the .keras model and the .tflite file decode greedily, as the SavedModel does.
+    none = ["--language-model", "none"]
+    for model, options in (("", none), ("speech_to_text.keras", none), ("speech_to_text.tflite", none), ("saved_model", [])):
         assert cli.main(["transcribe", "--model", str(exported / model) if model else str(exported), *options, *paths]) == 0
         results[model] = re.findall(r"^\S+\.wav\t(.*)$", capsys.readouterr().out, re.M)
     assert len(results[""]) == 2
     assert results[""] == results["speech_to_text.keras"] == results["speech_to_text.tflite"] == results["saved_model"]
-    # By default it decodes as `transcribe` does: with its own language model.
-    assert cli.main(["transcribe", "--model", str(exported), *paths]) == 0
-    printed = re.findall(r"^\S+\.wav\t(.*)$", capsys.readouterr().out, re.M)
-    assert printed == load_model(str(exported / "speech_to_text.keras")).transcribe(paths)
+    # By default the .keras model and the .tflite file decode as `transcribe` does: with the model's language model.
+    expected = load_model(str(exported / "speech_to_text.keras")).transcribe(paths)
+    for model in (exported, exported / "speech_to_text.tflite"):
+        assert cli.main(["transcribe", "--model", str(model), *paths]) == 0
+        assert re.findall(r"^\S+\.wav\t(.*)$", capsys.readouterr().out, re.M) == expected
 
 
 def test_evaluate_prints_wer_and_cer(exported, capsys):
     assert cli.main(["evaluate", "speech", "--model", str(exported)]) == 0
     assert re.search(r"held-out speakers \(beam 8 \+ language model\): WER [\d.]+%, CER [\d.]+%", capsys.readouterr().out)
     assert cli.main(["evaluate", "speech", "--model", str(exported / "speech_to_text.tflite")]) == 0
+    assert re.search(r"held-out speakers \(beam 8 \+ language model\): WER [\d.]+%, CER [\d.]+%", capsys.readouterr().out)
+    assert cli.main(["evaluate", "speech", "--model", str(exported / "speech_to_text.tflite"), "--language-model", "none"]) == 0
     assert re.search(r"held-out speakers \(beam 1\): WER [\d.]+%, CER [\d.]+%", capsys.readouterr().out)
 
 
@@ -69,14 +72,18 @@ def test_language_model_decoding_is_transcribe_with_the_model(exported, tmp_path
     printed = re.findall(r"^\S+\.wav\t(.*)$", capsys.readouterr().out, re.M)
     model = load_model(str(exported / "speech_to_text.keras"))
     assert printed == model.transcribe(paths, beam_width=8, language_model=CharacterLanguageModel.load(lm_path), lm_weight=0.8)
+    assert cli.main(["transcribe", "--model", str(exported / "speech_to_text.tflite"), "--language-model", lm_path,
+                     "--lm-weight", "0.8", *paths]) == 0
+    assert re.findall(r"^\S+\.wav\t(.*)$", capsys.readouterr().out, re.M) == printed
     assert cli.main(["evaluate", "speech", "--model", str(exported), "--language-model", lm_path]) == 0
     assert re.search(r"held-out speakers \(beam 8 \+ language model\): WER [\d.]+%", capsys.readouterr().out)
     for argv, message in (
-        (["--model", str(exported / "speech_to_text.tflite"), "--language-model", lm_path], "export folder or a .keras file"),
+        (["--model", str(exported / "speech_to_text.tflite"), "--language-model", "none", "--beam-width", "4"],
+         "decodes greedily in its graph"),
         (["--model", str(exported), "--language-model", str(tmp_path / "none.json")], "none.json"),
         (["--model", str(exported), "--language-model", lm_path, "--lm-weight", "-1"], "lm_weight=-1.0"),
         (["--model", str(exported), "--language-model", "none", "--lm-weight", "1"], "decodes without one"),
-        (["--model", str(exported / "saved_model"), "--lm-weight", "1"], "export folder or a .keras file"),
+        (["--model", str(exported / "saved_model"), "--lm-weight", "1"], "export folder, a .keras or a .tflite file"),
     ):
         with pytest.raises(SystemExit, match=message):
             cli.main(["transcribe", *argv, paths[0]])

@@ -353,7 +353,43 @@ def _wav_bytes(samples):
 @pytest.mark.parametrize("decoder, head", [("ctc", "ctc"), ("joint", "attention")])
 def test_savedmodel_and_tflite_agree_with_transcribe(trained, tmp_path, decoder, head):
     with decoding_with(trained[decoder], head) as model:
-        check_exports(model, tmp_path)
+        runner = check_exports(model, tmp_path)
+    if head == "attention":  # no CTC posteriors in the file: nothing to fuse a language model into
+        with pytest.raises(ValueError, match="needs decode_with='ctc'"):
+            runner.transcribe(np.zeros(800, "float32"), language_model=CharacterLanguageModel(order=2).fit(["ab"]))
+
+
+def test_tflite_runner_fuses_the_model_language_model_as_transcribe_does(trained, tmp_path):
+    """The `.tflite` file of a CTC model returns the posteriors beside its greedy tokens and its
+    sidecar carries the model's language model: the runner's prefix beam search fused with it
+    gives `transcribe`'s transcripts, with the model's own and with a given language model."""
+    model = trained["ctc"]
+    audio, _ = toy_corpus(12, seed=10)
+    skewed = CharacterLanguageModel(order=2).fit(["c c c", "cc", "a b c"])  # pulls transcripts towards "c"
+    own = model.language_model
+    model.language_model = skewed
+    try:
+        path = model.export(tmp_path / "fused.tflite", format="litert", beam_width=1)
+        expected = model.transcribe(audio, lm_weight=8.0)
+    finally:
+        model.language_model = own
+    greedy = model.transcribe(audio, language_model=False)
+    assert sum(e != g for e, g in zip(expected, greedy)) >= 6  # the language model changes most transcripts
+    runner = load_tflite(path)
+    assert runner.language_model.get_config() == skewed.get_config()
+    assert runner.transcribe(audio, lm_weight=8.0) == expected
+    assert runner.transcribe(audio[0], lm_weight=8.0) == expected[0]
+    assert runner.transcribe(audio, language_model=False) == greedy
+    given = runner.transcribe(audio, language_model=own, beam_width=4, lm_weight=8.0, length_bonus=0.0)
+    assert given == model.transcribe(audio, language_model=own, beam_width=4, lm_weight=8.0, length_bonus=0.0)
+    for options, message in (
+        ({"language_model": False, "beam_width": 4}, "decodes greedily in its graph: pass beam_width=None or 1"),
+        ({"language_model": False, "lm_weight": 1.0}, "decodes without one"),
+        ({"language_model": "digits"}, "kzoo.text.CharacterLanguageModel. Received: language_model=str"),
+        ({"lm_weight": -1.0}, "lm_weight=-1.0"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            runner.transcribe(audio[0], **options)
 
 
 def check_exports(model, tmp_path):
@@ -374,7 +410,11 @@ def check_exports(model, tmp_path):
     )
     path = model.export(tmp_path / "stt.tflite", format="litert", beam_width=1)
     runner = load_tflite(path)
-    assert agreement(runner.transcribe(audio), expected) >= 0.99
+    assert agreement(runner.transcribe(audio, language_model=False), expected) >= 0.99
+    # By default the runner decodes as `transcribe` does: with the model's own language model,
+    # fused into a prefix beam search over the posteriors the file returns beside its greedy tokens.
+    assert agreement(runner.transcribe(audio), model.transcribe(audio)) >= 0.99
+    return runner
 
 
 def test_convolutional_encoder_learns_the_toy_corpus_saves_and_exports(tmp_path):
