@@ -81,7 +81,7 @@ def label_scorer(language_model, vocabulary):
         >>> from kzoo.text import CharacterLanguageModel
         >>> lm = CharacterLanguageModel(order=2).fit(["ab", "ab", "b"])
         >>> scores = label_scorer(lm, ["", "[UNK]", "[START]", "[END]", "a", "b"])(())
-        >>> np.exp(scores).astype("float64").round(2).tolist()  # end, 3 reserved, "a", "b": sums to 1
+        >>> np.exp(scores).astype("float64").round(2).tolist()  # the end, 3 reserved tokens, "a", "b"
         [0.14, 0.0, 0.0, 0.0, 0.5, 0.34]
     """
     check_language_model(language_model)

@@ -252,7 +252,7 @@ def ctc_prefix_beam_search(log_probs, beam_width=8, blank=0, language_model=None
         language_model: None, or a function of a prefix (a tuple of label ids) that returns a
             float `(V,)` array: the log-probability of each label coming next, and at the
             `blank` position the log-probability that the transcript ends there (for example
-            `CTCAttentionGenerator.label_language_model` over a
+            `kzoo.applications.ctc_fusion.label_scorer` over a
             `kzoo.text.CharacterLanguageModel`).
         lm_weight: `α >= 0`, the weight of the language model's log-probability.
         length_bonus: `β`, added to the score per label of the prefix.
