@@ -96,11 +96,12 @@ def run(decoder, args):
         texts = runner.transcribe(audio, **greedy)
         quality[name] = {**score_texts(texts, references, metrics=("wer", "cer")),
                          "agreement_with_transcribe": agreement(texts, expected)}
-        if model.ctc_head is not None and not quantize:  # the language model fused beside the interpreter
-            timed("tflite_beam8_lm_batch1", lambda: runner.transcribe(audio, beam_width=8, language_model=DIGITS_LM))
+        if model.ctc_head is not None:  # the language model fused beside the interpreter
+            name = f"tflite{suffix}_beam8_lm_batch1"
+            timed(name, lambda: runner.transcribe(audio, beam_width=8, language_model=DIGITS_LM))
             texts = runner.transcribe(audio, beam_width=8, language_model=DIGITS_LM)
-            quality["tflite_beam8_lm_batch1"] = {**score_texts(texts, references, metrics=("wer", "cer")),
-                                                 "agreement_with_transcribe": agreement(texts, fused)}
+            quality[name] = {**score_texts(texts, references, metrics=("wer", "cer")),
+                             "agreement_with_transcribe": agreement(texts, fused)}
     record = {"decoder": decoder, "model": args.model, "data": args.data, "audio_seconds": round(seconds, 1),
               "utterances": len(audio), "parameters": model.count_params(), "rtf": rtf, "tflite_mb": sizes,
               "quality": quality,
