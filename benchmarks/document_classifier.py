@@ -15,7 +15,9 @@ Usage:
     python benchmarks/document_classifier.py --folds 8 --architectures han --validation-only   # tuning
     python benchmarks/document_classifier.py --merge results/a.json results/b.json             # one table
 
-Recipe (no pretrained embeddings offline), the same for every architecture: vocabulary of words
+Recipe (the default `--embeddings skipgram`; `--embeddings glove-6b-50d` or a vectors file starts
+from pretrained vectors instead, `--coverage-only` reports how much of each fold's vocabulary they
+cover), the same for every architecture: vocabulary of words
 seen at least 3 times in the training split, 50-d embeddings started from skip-gram vectors
 trained on that split (`adapt(..., embeddings="skipgram")`: word2vec, window 5, 5 negatives,
 5 epochs; included in the training time), the last 40 sentences of a review kept
@@ -96,6 +98,9 @@ def parse_args(argv=None):
                         help="first train on labelled single sentences (one-sentence documents) for EPOCHS epochs")
     parser.add_argument("--pretrain-source", default="labelled", choices=["labelled", "reviews"],
                         help="labelled: Kotzias et al. 2015's sentences; reviews: the training reviews' sentences with their review's label")
+    parser.add_argument("--coverage-only", action="store_true",
+                        help="with pretrained --embeddings: report the share of each fold's training vocabulary (types "
+                             "and tokens) that the vectors cover, and train nothing")
     parser.add_argument("--validation-only", action="store_true",
                         help="tuning: report the best validation accuracy, never score the test fold")
     parser.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF logistic regression")
@@ -204,6 +209,55 @@ def train_member(architecture, fit, validation, args, seed, clock, seconds):
     return model, history.history, limit.callback.hit, adapt_seconds
 
 
+def vocabulary_coverage(model, texts, vectors):
+    """How much of `model`'s adapted vocabulary (and of its tokens in `texts`, as the model reads
+    them: truncated to its sentences and words) `vectors` cover: `kzoo.text.WordVectors.coverage`."""
+    import tensorflow as tf
+
+    counts = np.zeros(model.document_tokenizer.vocabulary_size, "int64")
+    for i in range(0, len(texts), 256):
+        ids = model.document_tokenizer(tf.constant(texts[i : i + 256]), pad_to_max=True).numpy()
+        counts += np.bincount(ids.ravel(), minlength=len(counts))
+    coverage = vectors.coverage(model.document_tokenizer.vocabulary, counts)
+    return {"types": coverage.types, "tokens": coverage.tokens, "words": coverage.total}
+
+
+def pretrained(args):
+    """The `kzoo.text.WordVectors` of a pretrained `--embeddings` source, else None."""
+    if args.embeddings in ("random", "skipgram"):
+        return None
+    from kzoo.text import load_word_vectors
+
+    return load_word_vectors(args.embeddings)
+
+
+def coverage_only(args, texts, labels, folds, test_folds):
+    """`--coverage-only`: the vectors' coverage of each fold's training vocabulary (the words seen
+    `--min-count` times in the part `adapt` sees), without training."""
+    from kzoo.applications import DocumentClassifier
+
+    vectors = pretrained(args)
+    if vectors is None:
+        raise SystemExit(f"--coverage-only needs pretrained --embeddings (a name or a file). Received: --embeddings {args.embeddings}")
+    rows = {}
+    for fold in test_folds:
+        train = ([t for t, f in zip(texts, folds) if f != fold], [l for l, f in zip(labels, folds) if f != fold])
+        fit, _ = validation_split(*train, args.seed)
+        model = DocumentClassifier(num_classes=2, max_sentences=args.max_sentences, max_words=args.max_words,
+                                   truncate=args.truncate, embedding_dim=vectors.dim)
+        model.adapt(fit[0], fit[1], min_count=args.min_count)
+        rows[fold] = vocabulary_coverage(model, fit[0], vectors)
+        print(f"fold {fold}: {100 * rows[fold]['types']:.1f}% of {rows[fold]['words']:,} word types, "
+              f"{100 * rows[fold]['tokens']:.1f}% of tokens", flush=True)
+    mean = {k: float(np.mean([r[k] for r in rows.values()])) for k in ("types", "tokens", "words")}
+    print(f"mean over {len(rows)} folds: {100 * mean['types']:.1f}% of {mean['words']:,.0f} word types, "
+          f"{100 * mean['tokens']:.1f}% of tokens")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"args": vars(args), "coverage": rows}, f, indent=1)
+    return rows
+
+
 def run_model(architecture, train, test, args):
     """Trains `args.ensemble` members (seeds `seed`, `seed + 1`, ...) within one budget of
     `--minutes-per-model`, averages their probabilities, and scores them on `test`."""
@@ -244,6 +298,9 @@ def run_model(architecture, train, test, args):
         scores = {k: report.metrics[k] for k in ("accuracy", "f1_macro", "roc_auc")}
         if len(members) > 1:  # each member alone, to see what averaging adds
             scores["member_accuracy"] = [float(np.mean(p.argmax(-1) == np.asarray(test[1]))) for p in member_probabilities]
+    vectors = pretrained(args)  # after the budget: not charged to training
+    if vectors is not None:
+        scores["coverage"] = vocabulary_coverage(members[0], fit[0], vectors)
     return {
         **scores,
         **validation_scores,
@@ -283,20 +340,38 @@ def print_table(results):
               f"{mean['accuracy'] / ANCHOR:.3f} | {mean['epochs']:.1f} | {mean['train_seconds']:.0f} |")
 
 
+# Arguments that do not change what is trained or scored (where, which folds, the clock and the
+# safety cap of the budget); every other argument that differs from its default names a row.
+_NOT_RECIPE = {"data", "folds", "architectures", "minutes_per_model", "clock", "validation_only", "no_baseline",
+               "json", "merge", "coverage_only", "note"}
+
+
+def recipe_name(name, settings):
+    """`name` followed by the options of `settings` (a run's saved `args`) that differ from their
+    defaults, as command-line flags: the row of a merged table, e.g. "han --epochs 8 --ema 0.98".
+    The baseline's name stays bare (it takes none of them)."""
+    if name == "tfidf_logreg":
+        return name
+    defaults = vars(parse_args([]))
+    flags = []
+    for key, default in defaults.items():
+        value = settings.get(key, default)
+        if key in _NOT_RECIPE or value == default or (key == "pretrain_source" and not settings.get("pretrain_sentences")):
+            continue
+        flags.append(f"--{key.replace('_', '-')}" + ("" if value is True else f" {value:g}" if isinstance(value, float) else f" {value}"))
+    return " ".join([name, *flags])
+
+
 def merge(paths):
-    """Per-fold results of several runs, by model and settings (ensembles and word dropout get
-    rows of their own; a fold seen twice keeps the later run)."""
+    """Per-fold results of several runs, one row per model and recipe (`recipe_name`): runs of the
+    same recipe on different folds join one row; a fold seen twice keeps the later run."""
     results = {}
     for path in paths:
         with open(path, encoding="utf-8") as f:
             saved = json.load(f)
         settings = saved.get("args", {})
         for name, runs in saved["results"].items():
-            if name != "tfidf_logreg":  # runs with other settings get rows of their own
-                name += f" x{settings['ensemble']}" if settings.get("ensemble", 1) > 1 else ""
-                name += f" word_dropout={settings['word_dropout']:g}" if settings.get("word_dropout") else ""
-                name += f" ema={settings['ema']:g}" if settings.get("ema") else ""
-                name += f" adversarial={settings['adversarial']:g}" if settings.get("adversarial") else ""
+            name = recipe_name(name, settings)
             kept = {r["fold"]: r for r in results.get(name, [])}
             kept.update({r["fold"]: r for r in runs})
             results[name] = [kept[k] for k in sorted(kept)]
@@ -333,6 +408,8 @@ def main(argv=None):
     texts, labels, folds = load_movie_reviews(args.data, return_folds=True)
     present = sorted(set(folds))
     test_folds = present if args.folds == "all" else [int(f) for f in args.folds.split(",")]
+    if args.coverage_only:
+        return coverage_only(args, texts, labels, folds, test_folds)
     rows = (["tfidf_logreg"] if not (args.no_baseline or args.validation_only) else []) + architectures
     results = {name: [] for name in rows}
     print(f"{len(texts)} reviews, folds {present}; test folds {test_folds}; "

@@ -16,9 +16,10 @@ Raw strings go in, class probabilities come out: tensorflow-text preprocessing
 The flat architectures read the words of all sentences as one sequence (padding removed), so
 the only differences between them are the encoder and the pooling: one code path.
 
-Small corpora (a few thousand documents, no pretrained vectors offline) get three helps, all
-options of the same code path: the embedding can start from skip-gram vectors trained on the
-training documents (`adapt(..., embeddings="skipgram")`, `kzoo.text.skipgram_vectors`); each word
+Small corpora (a few thousand documents) get these helps, all options of the same code path: the
+embedding can start from pretrained vectors (`adapt(..., embeddings="glove-6b-50d")`, a vectors
+file or a matrix: `kzoo.text.load_word_vectors`) or from skip-gram vectors trained on the training
+documents (`adapt(..., embeddings="skipgram")`, `kzoo.text.skipgram_vectors`); each word
 vector can carry its naive-Bayes log-count ratios (`label_features=True`,
 `kzoo.text.log_count_ratios`); whole words can be dropped in training (`word_dropout`). Long
 documents can keep their last sentences rather than their first (`truncate="tail"`). Training can
@@ -75,8 +76,9 @@ class DocumentClassifier(
         max_words: words kept per sentence: the first ones; later words are dropped.
         truncate: which sentences a document longer than `max_sentences` keeps: "head" (the
             first ones) or "tail" (the last ones: reviews tend to end with their verdict).
-        embedding_dim: size of the learned word embeddings (random, or pretrained by
-            `adapt(..., embeddings="skipgram")`).
+        embedding_dim: size of the word embeddings (random, or started by `adapt(...,
+            embeddings=...)` from pretrained vectors, which must have this size, or from
+            skip-gram vectors trained on the documents).
         units: GRU units per direction (HAN and BiGRU architectures); 50 as Yang et al.
         filters: filters per convolution width (CNN architectures).
         kernel_sizes: convolution widths (CNN architectures); (3, 4, 5) as Kim (2014).

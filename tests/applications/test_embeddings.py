@@ -6,6 +6,7 @@ import pytest
 
 from kzoo.applications import Captioner, DocumentClassifier, Translator
 from kzoo.applications.embeddings import FreezeEmbeddings, check_embedding_trainable
+from kzoo.testing.application_test import check_keras_roundtrip
 from kzoo.text import load_word_vectors
 
 WORDS = ["the", "food", "was", "great", "awful", "room", "quiet", "cat", "."]
@@ -44,8 +45,10 @@ def test_document_classifier_starts_from_the_file_vectors_and_reports_coverage(t
     assert np.abs(rows["sat"]).sum() > 0  # a missing word gets a random row, not zeros
     words = [w for w in vocabulary if not w.startswith("[") and w]
     found = sum(w in expected for w in words)
+    tokens = [w for text in DOCUMENTS for w in text.split()]  # every word is in the vocabulary (min_count=1)
+    found_tokens = sum(w in expected for w in tokens)
     message = capsys.readouterr().err
-    assert f"{100 * found / len(words):.1f}% of {len(words)} word types" in message, message
+    assert f"{100 * found / len(words):.1f}% of {len(words)} word types, {100 * found_tokens / len(tokens):.1f}% of tokens" in message, message
 
 
 def test_same_vectors_from_a_name_a_pair_or_an_object(tmp_path):
@@ -144,6 +147,35 @@ def test_captioner_word_embedding(tmp_path):
     rows = rows_by_word(cap.decoder.embedding, cap.target_tokenizer.vocabulary)
     np.testing.assert_array_equal(rows["room"], expected["room"])
     assert cap.embedding_schedule is None and cap.decoder.embedding.trainable
+
+
+def test_captioner_embedding_frozen_or_frozen_for_an_epoch(tmp_path):
+    expected = write_vectors(tmp_path / "vectors.txt", 8)
+    captions = [["the room was quiet .", "the cat"], ["the food was great ."]]
+    frozen = Captioner(image_size=(16, 16), units=8, embedding_dim=8, filters=4, blocks=2, seed=0)
+    frozen.adapt(captions, embeddings=str(tmp_path / "vectors.txt"), embedding_trainable=False)
+    assert not frozen.decoder.embedding.trainable and frozen.embedding_schedule is None
+    later = Captioner(image_size=(16, 16), units=8, embedding_dim=8, filters=4, blocks=2, seed=0)
+    later.adapt(captions, embeddings=str(tmp_path / "vectors.txt"), embedding_trainable=1)
+    assert later.decoder.embedding.trainable and isinstance(later.embedding_schedule, FreezeEmbeddings)
+    assert later.embedding_schedule.epochs == 1
+    np.testing.assert_array_equal(rows_by_word(later.decoder.embedding, later.target_tokenizer.vocabulary)["cat"], expected["cat"])
+
+
+def test_models_started_from_vectors_survive_keras_save_and_load(tmp_path):
+    write_vectors(tmp_path / "vectors.txt", 6)
+    keras.utils.set_random_seed(0)
+    model = tiny_classifier()
+    model.adapt(DOCUMENTS, min_count=1, embeddings=str(tmp_path / "vectors.txt"), embedding_trainable=2)
+    model.compile(learning_rate=1e-2)
+    embedding_after_fit(model, 1)
+    restored = check_keras_roundtrip(model, lambda m: m.predict(DOCUMENTS[:4], verbose=0).round(6), tmp_path / "document.keras")
+    np.testing.assert_array_equal(restored.embedding.embeddings.numpy(), model.embedding.embeddings.numpy())
+    source = ["the food was great .", "the cat"]
+    translator = Translator(units=4, embedding_dim=6, seed=0)
+    translator.adapt(source, ["la comida", "el gato"], source_embeddings=str(tmp_path / "vectors.txt"), embedding_trainable=False)
+    restored = check_keras_roundtrip(translator, lambda m: m.translate(source), tmp_path / "translator.keras")
+    np.testing.assert_array_equal(restored.encoder.embedding.embeddings.numpy(), translator.encoder.embedding.embeddings.numpy())
 
 
 def test_check_embedding_trainable():
