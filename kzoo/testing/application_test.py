@@ -54,10 +54,11 @@ def check_keras_roundtrip(model, run, path):
 
 _STANDALONE = textwrap.dedent(
     """
-    import json, sys
+    import base64, json, sys
     import tensorflow as tf
     import tensorflow_text  # noqa: F401  (op kernels)
     path, signature, inputs = sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())
+    inputs = {k: [base64.b64decode(x) for x in v["base64"]] if isinstance(v, dict) else v for k, v in inputs.items()}
     function = tf.saved_model.load(path).signatures[signature]
     specs = function.structured_input_signature[1]
     out = function(**{k: tf.constant(v, dtype=specs[k].dtype) for k, v in inputs.items()})
@@ -88,7 +89,8 @@ def check_savedmodel_standalone(path, signature, inputs, expected, timeout=300):
     Args:
         path: the SavedModel folder.
         signature: the signature name, e.g. "serving_default".
-        inputs: dict of input name -> JSON-serialisable list.
+        inputs: dict of input name -> JSON-serialisable list, or `{"base64": [str, ...]}` for
+            a `tf.string` input of bytes (e.g. WAV files), base64-encoded.
         expected: dict of output name -> list the signature must return exactly.
     """
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH="")

@@ -121,6 +121,8 @@ class CharacterTokenizer(keras.layers.Layer):
         [[7, 4, 5, 1], [4, 0, 0, 0]]
         >>> tok.detokenize(ids).numpy().tolist()
         [b'cab?', b'a']
+        >>> tok.detokenize(tok(tf.constant([" ab  c "]))).numpy().tolist()  # one space between words
+        [b'ab c']
     """
 
     def __init__(self, vocabulary=None, lowercase=True, max_length=None, **kwargs):
@@ -229,12 +231,15 @@ class CharacterTokenizer(keras.layers.Layer):
 
     def detokenize(self, ids):
         """Strings `(batch_size,)` from ids `(batch_size, T)`: the characters joined, up to the first
-        `[END]`; `[PAD]` and `[START]` are dropped and `[UNK]` reads "?"."""
+        `[END]`; `[PAD]` and `[START]` are dropped and `[UNK]` reads "?". Words are separated by
+        one space, with none at either end (a decoder may emit a space at the edges or two in a
+        row, e.g. over silence)."""
         self._require_vocabulary()
         ids = tf.cast(ids, "int32")
         before_end = tf.equal(tf.cumsum(tf.cast(tf.equal(ids, END), "int32"), axis=1), 0)
         chars = tf.where(before_end, tf.gather(self._tokens, ids), "")  # (B, T)
-        return tf.strings.reduce_join(chars, axis=-1)
+        texts = tf.strings.regex_replace(tf.strings.reduce_join(chars, axis=-1), "  +", " ")
+        return tf.strings.regex_replace(texts, "^ | $", "")
 
     def decode(self, ids):
         """Plain-Python `detokenize` of one row: ids `(T,)` (list, NumPy array or tensor) -> str."""
@@ -249,7 +254,7 @@ class CharacterTokenizer(keras.layers.Layer):
             if i == END:
                 break
             out.append(self._display[i])
-        return "".join(out)
+        return " ".join(word for word in "".join(out).split(" ") if word)
 
     def compute_output_spec(self, texts, add_start=False, add_end=False):
         return keras.KerasTensor((texts.shape[0], None), dtype="int32")
