@@ -87,3 +87,33 @@ def test_language_model_decoding_is_transcribe_with_the_model(exported, tmp_path
     ):
         with pytest.raises(SystemExit, match=message):
             cli.main(["transcribe", *argv, paths[0]])
+
+
+def test_train_on_a_folder_of_fsdd_recordings_prints_the_model_error_rates(tmp_path, capsys):
+    """`--data PATH`: a folder of `{digit}_{speaker}_{take}.wav` files (here isolated embedded
+    digits of three voices) gives connected digit strings; the WER and CER that `train` prints
+    are those of the exported model on the held-out voice's strings."""
+    from kzoo.applications.evaluation import score_texts
+    from kzoo.commands.speech import load_data
+
+    digits = load_spoken_digits("train", num_utterances=150, min_words=1, max_words=1, seed=3)
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    takes = {}
+    for audio, (digit,) in zip(digits["audio"], digits["digits"]):
+        take = takes[digit] = takes.get(digit, -1) + 1  # every voice gets every digit (each appears >= 3 times)
+        write_wav(str(folder / f"{digit}_{'abc'[take % 3]}voice_{take}.wav"), audio, digits["sample_rate"])
+    assert len(takes) == 10 and min(takes.values()) >= 2
+    out = tmp_path / "out"
+    assert cli.main(["train", "speech", "--data", str(tmp_path), "--decoder", "ctc", "--epochs", "1",
+                     "--utterances", "32", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"data: \S+, 32 training utterances", printed)
+    _, test_set = load_data(str(tmp_path), 32, 200, seed=0)
+    model = load_model(str(out / "speech_to_text.keras"))
+    for label, hypotheses in (("greedy, as the SavedModel and TFLite files decode", model.transcribe(test_set["audio"], language_model=False)),
+                              ("the default: beam 8 \\+ the model's language model", model.transcribe(test_set["audio"]))):
+        scores = score_texts(hypotheses, test_set["transcripts"], metrics=("wer", "cer"))
+        line = re.search(rf"held-out speakers \({label}\): WER ([\d.]+)%, CER ([\d.]+)% \((\d+) utterances\)", printed)
+        assert line, printed
+        assert line.groups() == (f"{100 * scores['wer']:.1f}", f"{100 * scores['cer']:.1f}", str(len(test_set["audio"])))
