@@ -36,10 +36,7 @@ def attention_map(weights, x_labels=None, y_labels=None, ax=None, title=None, cm
                 f"`{name}` must have one label per {'column' if name == 'x_labels' else 'row'} "
                 f"of `weights` ({size}). Received: len({name})={len(labels)}"
             )
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # the session's backend: inline in a notebook, Agg on a headless machine
 
     if ax is None:
         width = max(3.0, 0.45 * weights.shape[1] + 1.5)

@@ -43,10 +43,7 @@ def caption_attention(image, tokens, weights, columns=5, alpha=0.6, cmap="magma"
             "`weights` must be (len(tokens), h, w), one map per token. "
             f"Received: weights.shape={weights.shape} for {len(tokens)} tokens"
         )
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # the session's backend: inline in a notebook, Agg on a headless machine
 
     panels = len(tokens) + 1
     rows = -(-panels // columns)

@@ -6,10 +6,7 @@ __all__ = ["ctc_posteriogram", "speech_alignment"]
 
 
 def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # the session's backend: inline in a notebook, Agg on a headless machine
 
     return plt
 

@@ -15,4 +15,5 @@ def test_notebook_runs_in_quick_mode():
     outputs, images = run_notebook(NOTEBOOK, os.path.join(ROOT, "applications"))
     assert "held-out speaker" in outputs and "WER" in outputs
     assert "TFLite agrees" in outputs
+    assert images >= 2  # the posteriogram and the attention alignment are shown, not only drawn
     assert "with the language model: WER" in outputs and "without it (greedy): WER" in outputs

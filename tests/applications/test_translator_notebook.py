@@ -13,3 +13,4 @@ SHARED = os.path.join(ROOT, "..", "shared", "data", "translation", "spa-eng", "t
 def test_notebook_runs_in_quick_mode():
     outputs, images = run_notebook(NOTEBOOK, ROOT)
     assert "BLEU greedy:" in outputs and "BLEU beam 4:" in outputs and "TFLite" in outputs
+    assert images >= 1  # the attention map is shown, not only drawn
