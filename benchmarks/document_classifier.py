@@ -212,12 +212,8 @@ def train_member(architecture, fit, validation, args, seed, clock, seconds):
 def vocabulary_coverage(model, texts, vectors):
     """How much of `model`'s adapted vocabulary (and of its tokens in `texts`, as the model reads
     them: truncated to its sentences and words) `vectors` cover: `kzoo.text.WordVectors.coverage`."""
-    import tensorflow as tf
-
-    counts = np.zeros(model.document_tokenizer.vocabulary_size, "int64")
-    for i in range(0, len(texts), 256):
-        ids = model.document_tokenizer(tf.constant(texts[i : i + 256]), pad_to_max=True).numpy()
-        counts += np.bincount(ids.ravel(), minlength=len(counts))
+    ids = model.document_tokenizer.ids_of(texts)
+    counts = np.bincount(ids.ravel(), minlength=model.document_tokenizer.vocabulary_size)
     coverage = vectors.coverage(model.document_tokenizer.vocabulary, counts)
     return {"types": coverage.types, "tokens": coverage.tokens, "words": coverage.total}
 

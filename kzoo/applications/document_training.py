@@ -101,11 +101,7 @@ class DocumentTraining:
         self.embedding_schedule = None
         if embeddings is None and not self.label_features:
             return
-        batches = [
-            self.document_tokenizer(tf.constant(documents[i : i + 256]), pad_to_max=True).numpy()
-            for i in range(0, len(documents), 256)
-        ]
-        ids = np.concatenate(batches) if batches else np.zeros((0, self.max_sentences, self.max_words), "int32")  # (N, S, W)
+        ids = self.document_tokenizer.ids_of(documents)  # (N, S, W)
         if isinstance(embeddings, str) and embeddings == "skipgram":
             embeddings = word_vectors.skipgram_vectors(ids, size, self.embedding_dim, seed=self.seed or 0)
         elif embeddings is not None and not isinstance(embeddings, np.ndarray):

@@ -178,6 +178,19 @@ class DocumentTokenizer(keras.layers.Layer):
             dense = tf.ensure_shape(dense, [None, self.max_sentences, self.max_words])
         return dense
 
+    def ids_of(self, documents, batch_size=256):
+        """Word ids of a whole list of documents, `(len(documents), max_sentences, max_words)`
+        int32 NumPy, tokenized `batch_size` documents at a time (bounded memory).
+
+        Examples:
+            >>> tok = DocumentTokenizer(["[PAD]", "[UNK]", "[START]", "[END]", "a", "b"], max_sentences=2, max_words=3)
+            >>> tok.ids_of(["a b\\nb", "b"], batch_size=1)[:, 0].tolist()
+            [[4, 5, 0], [5, 0, 0]]
+        """
+        blocks = [self(tf.constant(list(documents[i : i + batch_size])), pad_to_max=True).numpy()
+                  for i in range(0, len(documents), batch_size)]
+        return np.concatenate(blocks) if blocks else np.zeros((0, self.max_sentences, self.max_words), "int32")
+
     def compute_output_spec(self, documents, pad_to_max=False):
         if pad_to_max:
             return keras.KerasTensor((documents.shape[0], self.max_sentences, self.max_words), dtype="int32")
